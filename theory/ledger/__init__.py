@@ -1,0 +1,81 @@
+"""The ledger: one record per statement of the paper, with its reconstruction and status.
+
+Each part of the paper keeps its records in an ``entries_<part>.py`` module beside this file,
+as a list ``ENTRIES`` of :class:`Statement`. :func:`all_statements` joins them in paper order.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["Statement", "STATUSES", "VERIFICATIONS", "PARTS", "all_statements", "by_id"]
+
+STATUSES = ("verified", "verified-with-correction", "loose", "refuted")
+VERIFICATIONS = ("symbolic", "numeric", "both")
+# Paper order: conditions (Sec. 2.2, App. B.1-B.2), comparisons (App. B.1.2), smoothing
+# (Sec. 2.3, App. A, B.4-B.5), strategies (App. C), statistical robustness (App. D), DRT (Sec. 3, App. E).
+PARTS = ("conditions", "comparison", "smoothing", "strategies", "statistical", "drt")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of the paper.
+
+    ``statement`` is the reconstruction in LaTeX (what we claim is true and test);
+    ``printed`` is the paper's form where it differs; ``note`` says how it differs and,
+    for a ``loose`` statement, gives the tight constant, for a ``refuted`` one the counterexample.
+    ``evidence`` lists pytest node ids (``tests/...py::test_name``) that check it.
+    ``code`` lists the dotted names of the functions that implement it.
+    """
+
+    id: str
+    title: str
+    location: str
+    statement: str
+    assumptions: tuple[str, ...]
+    verification: str
+    status: str
+    evidence: tuple[str, ...]
+    code: tuple[str, ...] = ()
+    printed: str = ""
+    note: str = ""
+    part: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"{self.id}: status {self.status!r} not in {STATUSES}")
+        if self.verification not in VERIFICATIONS:
+            raise ValueError(f"{self.id}: verification {self.verification!r} not in {VERIFICATIONS}")
+        if not self.evidence:
+            raise ValueError(f"{self.id}: a ledger entry needs at least one test as evidence")
+        if self.status != "verified" and not self.note:
+            raise ValueError(f"{self.id}: status {self.status!r} needs a note saying why")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["assumptions"] = list(self.assumptions)
+        d["evidence"] = list(self.evidence)
+        d["code"] = list(self.code)
+        return d
+
+
+def all_statements() -> list[Statement]:
+    """Every ledger entry, in paper order; ids are unique."""
+    out: list[Statement] = []
+    seen: set[str] = set()
+    for part in PARTS:
+        module = importlib.import_module(f"theory.ledger.entries_{part}")
+        for entry in module.ENTRIES:
+            if entry.id in seen:
+                raise ValueError(f"duplicate ledger id {entry.id!r}")
+            seen.add(entry.id)
+            out.append(Statement(**{**asdict(entry), "part": part}))
+    return out
+
+
+def by_id(statement_id: str) -> Statement:
+    for entry in all_statements():
+        if entry.id == statement_id:
+            return entry
+    raise KeyError(f"no ledger entry {statement_id!r}")
