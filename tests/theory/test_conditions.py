@@ -1,0 +1,623 @@
+"""Robustness conditions: Definitions 1-4, Prop. B.2, Theorem 4 (Lemmas B.1-B.2), Fact B.1, Theorems 1 and 3,
+Prop. B.3, the ERI (Eqs. 6-7) and the largest radius each sufficient condition certifies.
+
+Ground truth: 1-D models with Gaussian-CDF confidences (exact smoothness constant, exact robust radius by a root
+finder) and quadratic margins (the Taylor bounds are attained).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers.conditions import (
+    PHI_ONE,
+    CdfModel,
+    cdf_models,
+    confidences,
+    grid_confidences,
+    positive_weights,
+    radius_1d,
+    stack_conf,
+    stack_grad,
+)
+from theory import conditions as C
+from theory.proofs import conditions as P
+
+# --------------------------------------------------------------------------- shared instances
+
+
+def _we_value(models, weights, y0):
+    return lambda x: C.we_condition_value(stack_conf(models, x), weights, y0)
+
+
+def _mme_value(models, y0):
+    return lambda x: C.mme_condition_value(stack_conf(models, x), y0)
+
+
+def _touching_tie_conf(x, depth=0.2):
+    """Two-class confidences ``(p, 1 - p)`` with ``p = 1/2 - depth (1 - cos(x - 1))``: class 1 wins except at
+    ``x = 1`` (and ``1 + 2 pi k``), where the classes tie; the margin ``f^{1/0} = 2 depth (1 - cos(x - 1)) >= 0``."""
+    p = 0.5 - depth * (1.0 - np.cos(np.asarray(x, float) - 1.0))
+    return np.stack([p, 1.0 - p], axis=-1)
+
+
+# --------------------------------------------------------------------------- Definition 1
+
+
+def test_def1_checker_finds_a_flip_inside_the_open_ball():
+    predict = lambda pts: (pts[:, 0] > 1.0).astype(int)  # noqa: E731
+    x0 = np.zeros(2)
+    deltas = np.array([[0.5, 0.0], [1.2, 0.0], [0.0, 2.0]])
+    assert not C.r_robust_on(predict, x0, deltas, r=1.5)
+    assert C.r_robust_on(predict, x0, deltas, r=1.0)  # the flip at 1.2 lies outside ||delta|| < 1
+    # the open ball: a flip exactly at distance r is not inside
+    assert C.r_robust_on(lambda pts: (pts[:, 0] >= 1.0).astype(int), x0, np.array([[1.0, 0.0]]), r=1.0)
+
+
+def test_def1_checker_validates_input():
+    predict = lambda pts: np.zeros(len(pts), dtype=int)  # noqa: E731
+    with pytest.raises(ValueError, match="r must be > 0"):
+        C.r_robust_on(predict, np.zeros(2), np.zeros((1, 2)), r=0.0)
+    with pytest.raises(ValueError, match="shape"):
+        C.r_robust_on(predict, np.zeros(2), np.zeros((1, 3)), r=1.0)
+
+
+# --------------------------------------------------------------------------- Definitions 2 and 3
+
+
+@given(grid_confidences(3, 4), positive_weights(3))
+def test_def2_we_predict_matches_a_loop(conf, w):
+    scores = [sum(w[j] * conf[j, i] for j in range(3)) for i in range(4)]
+    best = max(scores)
+    assert C.we_predict(conf, w) == min(i for i in range(4) if scores[i] == best)
+
+
+def test_def2_broadcasts_and_breaks_ties_to_the_lowest_class():
+    conf = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.2, 0.8], [0.6, 0.4]]])
+    np.testing.assert_array_equal(C.we_predict(conf, np.array([1.0, 1.0])), [0, 1])
+    with pytest.raises(ValueError, match="weights must have shape"):
+        C.we_predict(conf, np.array([1.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="> 0"):
+        C.we_predict(conf, np.array([1.0, -1.0]))
+
+
+def _mme_loop(conf):
+    gaps = []
+    for row in conf:
+        srt = sorted(row)
+        gaps.append(srt[-1] - srt[-2])
+    c = gaps.index(max(gaps))
+    row = list(conf[c])
+    return row.index(max(row))
+
+
+@given(grid_confidences(3, 4))
+@example(np.array([[4.0, 6.0, 0.0, 0.0], [6.0, 4.0, 0.0, 0.0], [5.0, 5.0, 0.0, 0.0]]))
+def test_def3_mme_predict_matches_a_loop(conf):
+    assert C.mme_predict(conf) == _mme_loop(conf)
+
+
+def test_def3_model_ties_go_to_the_lowest_model_index():
+    assert C.mme_predict(np.array([[0.4, 0.6], [0.6, 0.4]])) == 1
+    assert C.mme_predict(np.array([[0.6, 0.4], [0.4, 0.6]])) == 0
+    np.testing.assert_allclose(C.mme_gaps(np.array([[0.1, 0.5, 0.4]])), [0.1])
+    top, second = C.top_two(np.array([0.3, 0.3, 0.4]))
+    assert (top, second) == (2, 0)
+
+
+# --------------------------------------------------------------------------- Definition 4
+
+
+def test_def4_quadratic_smoothness_is_the_gradient_lipschitz_constant():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 4, 4))
+    hess = (A + A.transpose(0, 2, 1)) / 2  # f_j(x) = x^T H_j x / 2, grad = H_j x
+    beta = float(C.component_smoothness(hess))
+    x1, x2 = rng.normal(size=(500, 4)), rng.normal(size=(500, 4))
+    ratios = np.linalg.norm(np.einsum("cij,nj->nci", hess, x1 - x2), axis=-1) / np.linalg.norm(x1 - x2, axis=-1)[:, None]
+    assert ratios.max() <= beta * (1 + 1e-12)
+    # attained along the top singular vector of the worst component
+    j = int(np.argmax(np.linalg.norm(hess, ord=2, axis=(-2, -1))))
+    lam, vec = np.linalg.eigh(hess[j])
+    top = vec[:, np.argmax(np.abs(lam))]
+    assert np.linalg.norm(hess[j] @ top) == pytest.approx(beta)
+    assert 0.9 * beta < ratios.max()  # a smaller constant would fail on the samples
+
+
+def test_def4_margin_of_beta_smooth_components_is_2beta_smooth_and_tight():
+    beta, d = 0.7, 3
+    hess = np.stack([beta * np.eye(d), -beta * np.eye(d), 0.3 * beta * np.eye(d)])
+    assert C.component_smoothness(hess) == pytest.approx(beta)
+    margin = C.margin_hessians(hess, 0)
+    assert np.linalg.norm(margin, ord=2, axis=(-2, -1)).max() == pytest.approx(C.margin_smoothness(beta))
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(50, 4, d, d))
+    H = (A + np.swapaxes(A, -1, -2)) / 2
+    b = C.component_smoothness(H)
+    assert np.all(np.linalg.norm(C.margin_hessians(H, 2), ord=2, axis=(-2, -1)).max(axis=-1) <= 2 * b + 1e-12)
+
+
+def test_def4_margin_smoothness_proof_and_perturbed_constant():
+    assert P.prove_margin_smoothness()
+    assert not P.prove_margin_smoothness(constant=1).holds
+    with pytest.raises(ValueError):
+        C.margin_smoothness(-1.0)
+
+
+def test_def4_cdf_model_beta_is_exact():
+    m = CdfModel((0.9, 0.1, 0.0), (-0.8, 0.8, 0.0), t=1.0, s=0.7)
+    x = np.linspace(-6, 8, 200001)
+    second = np.gradient(np.gradient(m.conf(x), x, axis=0), x, axis=0)
+    assert np.abs(second[5:-5]).max() == pytest.approx(m.beta, rel=1e-4)
+    assert m.beta == pytest.approx(0.8 * PHI_ONE / 0.49)
+
+
+# --------------------------------------------------------------------------- Proposition B.2, Fact B.1
+
+
+@given(grid_confidences(3, 4), positive_weights(3), st.integers(0, 3))
+def test_propB2_pointwise_condition(conf, w, y0):
+    value = C.we_condition_value(conf, w, y0)
+    predicted = C.we_predict(conf, w)
+    if value > 0:
+        assert predicted == y0
+    if predicted == y0:
+        assert value >= 0
+
+
+@given(grid_confidences(1, 4), st.integers(0, 3))
+def test_factB1_pointwise_condition(conf, y0):
+    value = C.single_condition_value(conf[0], y0)
+    predicted = int(np.argmax(conf[0]))
+    if value > 0:
+        assert predicted == y0
+    if predicted == y0:
+        assert value >= 0
+
+
+def _tie_ensemble_at(x):
+    """Two models that both tie their classes at x = 1: the WE ties there too."""
+    return np.stack([_touching_tie_conf(x, 0.2), _touching_tie_conf(x, 0.1)], axis=-2)
+
+
+@pytest.mark.xfail(strict=True, reason="Prop. B.2 as printed: '>= 0 on the ball' is not sufficient at a class tie")
+def test_propB2_printed_iff_fails_at_a_tie():
+    w, y0, r = np.array([1.0, 2.0]), 1, 2.0
+    x = np.linspace(-r, r, 4001)
+    assert C.we_predict(_tie_ensemble_at(0.0), w) == y0
+    assert np.all(C.we_condition_value(_tie_ensemble_at(x), w, y0) >= 0)  # the printed condition holds
+    predict = lambda pts: C.we_predict(_tie_ensemble_at(pts[:, 0]), w)  # noqa: E731
+    assert C.r_robust_on(predict, np.zeros(1), np.array([[1.0]]), r)  # ... but x = 1 flips to class 0
+
+
+def test_propB2_tie_counterexample_and_corrected_statement():
+    w, y0, r = np.array([1.0, 2.0]), 1, 2.0
+    x = np.linspace(-r, r, 4001)
+    values = C.we_condition_value(_tie_ensemble_at(x), w, y0)
+    assert np.all(values >= 0) and values.min() == 0.0
+    predict = lambda pts: C.we_predict(_tie_ensemble_at(pts[:, 0]), w)  # noqa: E731
+    assert not C.r_robust_on(predict, np.zeros(1), np.array([[1.0]]), r)
+    # corrected: strictly positive on the ball gives robustness; here the value is 0 only at x = 1
+    assert np.all(values[np.abs(x - 1.0) > 1e-3] > 0)
+    assert C.r_robust_on(predict, np.zeros(1), np.linspace(-0.99, 0.99, 199)[:, None], 1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="Fact B.1 as printed: '>= 0 on the ball' is not sufficient at a class tie")
+def test_factB1_printed_iff_fails_at_a_tie():
+    x = np.linspace(-2, 2, 4001)
+    assert np.all(C.single_condition_value(_touching_tie_conf(x), 1) >= 0)
+    predict = lambda pts: np.argmax(_touching_tie_conf(pts[:, 0]), axis=-1)  # noqa: E731
+    assert C.r_robust_on(predict, np.zeros(1), np.array([[1.0]]), 2.0)
+
+
+def test_factB1_tie_counterexample():
+    assert C.single_condition_value(_touching_tie_conf(1.0), 1) == 0.0
+    assert np.argmax(_touching_tie_conf(0.0)) == 1 and np.argmax(_touching_tie_conf(1.0)) == 0
+
+
+# --------------------------------------------------------------------------- Theorem 4, Lemmas B.1 and B.2
+
+
+@given(grid_confidences(3, 4), st.integers(0, 3), st.permutations(range(3)))
+@example(np.array([[4.0, 6.0], [6.0, 4.0], [5.0, 5.0]])[:, :2].copy(), 0, [0, 1, 2])
+def test_lemB1_strict_condition_gives_y0_under_any_model_order(conf, y0, order):
+    y0 = min(y0, conf.shape[-1] - 1)
+    if C.mme_condition_value(conf, y0) > 0:
+        assert C.mme_predict(conf) == y0
+        assert C.mme_predict(conf[list(order)]) == y0  # any tie rule between models
+
+
+LEMB1_TIE = np.array([[0.4, 0.6], [0.6, 0.4]])
+
+
+@pytest.mark.xfail(strict=True, reason="Lemma B.1 as printed (>= 0) fails when models tie on the gap")
+def test_lemB1_printed_fails_at_equality():
+    assert C.mme_condition_value(LEMB1_TIE, 0) >= 0
+    assert C.mme_predict(LEMB1_TIE) == 0
+
+
+def test_lemB1_counterexample_value_zero_and_a_tie():
+    assert C.mme_condition_value(LEMB1_TIE, 0) == pytest.approx(0.0, abs=1e-15)
+    np.testing.assert_allclose(C.mme_gaps(LEMB1_TIE), [0.2, 0.2])
+    assert C.mme_predict(LEMB1_TIE) == 1  # the lowest-index model of the tie predicts class 1
+    assert C.mme_predict(LEMB1_TIE[::-1]) == 0  # with the other tie rule the conclusion holds
+
+
+@given(grid_confidences(3, 4), st.integers(0, 3))
+@example(np.array([[6.0, 3.0, 1.0], [1.0, 5.0, 4.0], [6.0, 3.0, 1.0]]), 0)
+def test_lemB2_necessary_under_assumption2(conf, y0):
+    y0 = min(y0, conf.shape[-1] - 1)
+    if C.mme_assumption2(conf, y0) and C.mme_predict(conf) == y0:
+        assert C.mme_condition_value(conf, y0) >= 0
+
+
+LEMB2_BAD = np.array([[0.6, 0.3, 0.1], [0.1, 0.5, 0.4]])
+
+
+def test_lemB2_fails_without_assumption2():
+    assert C.mme_predict(LEMB2_BAD) == 0
+    assert not C.mme_assumption2(LEMB2_BAD, 0)  # y0 = 0 is third for model 2
+    assert C.mme_condition_value(LEMB2_BAD, 0) == pytest.approx(0.3 - 0.4)  # < 0: the necessity fails
+
+
+def test_mme_assumption2_reading():
+    assert C.mme_assumption2(np.array([[0.5, 0.3, 0.2], [0.3, 0.5, 0.2]]), 0)
+    assert not C.mme_assumption2(np.array([[0.5, 0.3, 0.2], [0.1, 0.5, 0.4]]), 0)
+
+
+def _thm4_tie_models(x):
+    """Model 1 moves from (0.446, 0.554) at x = 0 to (0.4, 0.6) at x = 1; model 2 is (0.6, 0.4)."""
+    x = np.asarray(x, float)
+    p = 0.4 + 0.1 * (1.0 - np.cos(x - 1.0))
+    m1 = np.stack([p, 1.0 - p], axis=-1)
+    m2 = np.broadcast_to(np.array([0.6, 0.4]), m1.shape)
+    return np.stack([m1, m2], axis=-2)
+
+
+@pytest.mark.xfail(strict=True, reason="Theorem 4's 'if' as printed (>= 0 on the ball) fails at a model tie")
+def test_thm4_printed_if_direction_fails_at_a_tie():
+    x = np.linspace(-2, 2, 4001)
+    assert np.all(C.mme_condition_value(_thm4_tie_models(x), 0) >= -1e-15)
+    predict = lambda pts: C.mme_predict(_thm4_tie_models(pts[:, 0]))  # noqa: E731
+    assert C.r_robust_on(predict, np.zeros(1), np.array([[1.0]]), 2.0)
+
+
+def test_thm4_tie_counterexample_and_both_directions():
+    x = np.linspace(-2, 2, 4001)
+    conf = _thm4_tie_models(x)
+    values = C.mme_condition_value(conf, 0)
+    assert np.all(C.mme_assumption2(conf, 0))
+    assert np.all(values >= -1e-15) and abs(values[np.argmin(np.abs(x - 1))]) < 1e-15
+    assert C.mme_predict(_thm4_tie_models(0.0)) == 0 and C.mme_predict(_thm4_tie_models(1.0)) == 1
+    # corrected 'if': wherever the value is > 0 the MME predicts y0; 'only if': wherever it predicts y0, value >= 0
+    pred = C.mme_predict(conf)
+    assert np.all(pred[values > 1e-12] == 0)
+    assert np.all(values[pred == 0] >= -1e-15)
+
+
+@settings(max_examples=25)
+@given(cdf_models(2), cdf_models(2), st.floats(-1.0, 1.0))
+def test_thm4_exact_radius_of_two_class_mme(m1, m2, x0):
+    """With C = 2 assumption (2) always holds; the MME flips exactly where max a + min a crosses 0."""
+    models, y0 = [m1, m2], int(C.mme_predict(stack_conf([m1, m2], x0)))
+    value = _mme_value(models, y0)
+    if value(np.asarray(x0)) <= 1e-9:
+        return
+    R = radius_1d(value, x0, 20.0)
+    if not np.isfinite(R):
+        return
+    inside = x0 + np.linspace(-R, R, 801)[1:-1]
+    pred = C.mme_predict(stack_conf(models, inside))
+    assert np.all(pred[value(inside) > 0] == y0)  # 'if' (Lemma B.1) wherever the value is positive
+    beyond = np.array([x0 + R * (1 + 1e-6), x0 - R * (1 + 1e-6)])
+    crossed = beyond[value(beyond) < -1e-12]
+    if crossed.size:  # a strict sign change: the MME has flipped there ('only if', Lemma B.2)
+        assert np.all(C.mme_predict(stack_conf(models, crossed)) != y0)
+
+
+# --------------------------------------------------------------------------- Theorem 1
+
+
+def test_thm1_proof_and_perturbed_constants():
+    assert P.prove_lagrange_bounds()
+    assert not P.prove_lagrange_bounds(remainder=0.5).holds
+    assert P.prove_theorem1()
+    assert not P.prove_theorem1(remainder=0.5).holds
+    assert not P.prove_theorem1(eq4_coefficient=2).holds
+
+
+@settings(max_examples=30)
+@given(cdf_models(3), cdf_models(3), positive_weights(2), st.floats(-1.0, 1.0))
+def test_thm1_certified_radius_below_the_exact_radius(m1, m2, w, x0):
+    models = [m1, m2]
+    f, g = stack_conf(models, x0), stack_grad(models, x0)
+    y0 = int(C.we_predict(f, w))
+    beta = max(m.beta for m in models)
+    certified = float(C.theorem1_certified_radius(f, g, w, y0, beta))
+    if C.we_condition_value(f, w, y0) <= 1e-9:
+        assert certified == 0.0
+        return
+    exact = radius_1d(_we_value(models, w, y0), x0, 25.0)
+    assert certified <= exact * (1 + 1e-9)
+    if 0 < certified < np.inf:
+        assert C.theorem1_sufficient(f, g, w, y0, beta, certified * (1 - 1e-9))
+        assert not C.theorem1_sufficient(f, g, w, y0, beta, certified * (1 + 1e-6))
+    if np.isfinite(exact):  # Eq. (5) holds at every radius the WE is robust at
+        assert C.theorem1_necessary(f, g, w, y0, beta, exact * (1 - 1e-9))
+
+
+def _quadratic_margin_models(S1, S2, G1, G2, beta):
+    """1-D, 2 classes: f_j = ((1 + m_j)/2, (1 - m_j)/2) with m_j(t) = S_j - G_j t - beta t^2, so each confidence
+    component has |f''| = beta: the margins are exactly 2 beta-concave and the Taylor bound is attained."""
+    def conf(t):
+        t = np.asarray(t, float)
+        ms = [S - G * t - beta * t**2 for S, G in ((S1, G1), (S2, G2))]
+        return np.stack([np.stack([(1 + m) / 2, (1 - m) / 2], axis=-1) for m in ms], axis=-2)
+
+    def grad(t):
+        t = np.asarray(t, float)
+        ds = [-G - 2 * beta * t for G in (G1, G2)]
+        return np.stack([np.stack([d / 2, -d / 2], axis=-1)[..., None] for d in ds], axis=-3)
+
+    return conf, grad
+
+
+def test_thm1_is_attained_and_a_halved_remainder_is_unsound():
+    conf, grad = _quadratic_margin_models(0.3, 0.5, 0.2, 0.4, beta=0.25)
+    w = np.array([1.0, 2.0])
+    f, g = conf(0.0), grad(0.0)
+    certified = float(C.theorem1_certified_radius(f, g, w, 0, 0.25))
+    exact = radius_1d(lambda x: C.we_condition_value(conf(x), w, 0), 0.0, 20.0)
+    assert certified == pytest.approx(exact, rel=1e-9)  # Eq. (4) is tight
+    halved = float(C.theorem1_certified_radius(f, g, w, 0, 0.125))  # beta r^2 / 2 remainder
+    assert halved > exact * 1.01
+    witness = 0.5 * (exact + halved)
+    assert C.we_predict(conf(witness), w) != 0  # the halved condition 'certifies' a flipped point
+
+
+def test_thm1_literal_printed_reading_r_times_margin_is_unsound():
+    """The printed 'r sum w f' read literally (instead of (1/r) sum w f) certifies a flipped point."""
+    conf, grad = _quadratic_margin_models(0.3, 0.5, 0.2, 0.4, beta=0.25)
+    w = np.array([1.0, 2.0])
+    S, G, W = C.we_taylor_terms(conf(0.0), grad(0.0), w, 0)
+    r = 3.0
+    assert np.all(G <= r * S - 0.25 * r * W)  # the literal reading holds at r = 3
+    assert C.we_predict(conf(-2.5), w) != 0  # but a point at distance 2.5 < 3 flips
+
+
+def test_thm1_validates_input():
+    conf, grad = _quadratic_margin_models(0.3, 0.5, 0.2, 0.4, beta=0.25)
+    with pytest.raises(ValueError, match="beta"):
+        C.theorem1_sufficient(conf(0.0), grad(0.0), np.ones(2), 0, -1.0, 1.0)
+    with pytest.raises(ValueError, match="r must be > 0"):
+        C.theorem1_sufficient(conf(0.0), grad(0.0), np.ones(2), 0, 1.0, 0.0)
+    with pytest.raises(ValueError, match="gradients must have shape"):
+        C.theorem1_sufficient(conf(0.0), grad(0.0)[..., 0], np.ones(2), 0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="y0"):
+        C.theorem1_sufficient(conf(0.0), grad(0.0), np.ones(2), 2, 1.0, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        C.theorem1_sufficient(conf(0.0) * np.nan, grad(0.0), np.ones(2), 0, 1.0, 1.0)
+
+
+# --------------------------------------------------------------------------- largest radius
+
+
+def test_largest_radius_proof_and_perturbed_root():
+    assert P.prove_largest_radius()
+    assert not P.prove_largest_radius(numerator=1).holds
+
+
+_coefficient = st.one_of(st.just(0.0), st.floats(1e-6, 5.0))  # away from subnormals, whose roots overflow
+
+
+@given(_coefficient, _coefficient, st.floats(-1.0, 5.0))
+@example(0.0, 0.0, 1.0)
+@example(0.0, 2.0, 1.0)
+@example(1.0, 1.0, 0.0)
+def test_largest_radius_is_the_boundary_of_the_condition(a, G, S):
+    r = float(C.largest_radius(a, G, S))
+    if S <= 0:
+        assert r == 0.0
+    elif a == 0 and G == 0:
+        assert r == np.inf
+    else:
+        assert a * r**2 + G * r - S == pytest.approx(0.0, abs=1e-9 * (1 + S))
+        bigger = r * (1 + 1e-6) + 1e-12
+        assert a * bigger**2 + G * bigger - S > 0
+
+
+# --------------------------------------------------------------------------- ERI (Eqs. 6, 7) and the impact of beta
+
+
+def test_eri6_proof_and_perturbed_threshold():
+    assert P.prove_eri_equivalence()
+    assert not P.prove_eri_equivalence(threshold=2).holds
+
+
+@given(confidences(3, 4), st.integers(0, 3), positive_weights(3), st.floats(0.1, 3.0), st.floats(0.0, 1.0),
+       st.integers(0, 2**32 - 1))
+def test_eri6_matches_theorem1(conf, y0, w, r, beta, seed):
+    grads = np.random.default_rng(seed).normal(scale=0.3, size=(3, 4, 5))
+    I = C.eri(conf, grads, w, y0, r)
+    slack = np.abs(I + beta * r).min()
+    if slack > 1e-9:
+        assert bool(C.theorem1_sufficient(conf, grads, w, y0, beta, r)) == bool(np.all(I <= -beta * r))
+    if np.abs(I - beta * r).min() > 1e-9:
+        assert bool(C.theorem1_necessary(conf, grads, w, y0, beta, r)) == bool(np.all(I <= beta * r))
+
+
+ERI_BETA_MODELS = [CdfModel((0.95, 0.05, 0.0), (-0.8, 0.8, 0.0), t=1.0, s=1.0),
+                   CdfModel((0.95, 0.05, 0.0), (-0.72, 0.72, 0.0), t=1.1, s=1.1)]
+
+
+def _eri_beta_instance():
+    models, w, y0 = ERI_BETA_MODELS, np.array([1.0, 1.0]), 0
+    beta = max(m.beta for m in models)
+    exact = radius_1d(_we_value(models, w, y0), 0.0, 30.0)
+    r = 1.05 * exact
+    I = C.eri(stack_conf(models, 0.0), stack_grad(models, 0.0), w, y0, r)
+    return models, w, y0, beta, exact, r, I
+
+
+@pytest.mark.xfail(strict=True, reason="Sec. 2.2 as printed: 'min_y I_y <= -beta r' does not imply r-robustness")
+def test_eri_beta_printed_min_rule_is_unsound():
+    models, w, y0, beta, exact, r, I = _eri_beta_instance()
+    assert I.min() <= -beta * r  # the printed sufficient rule fires
+    predict = lambda pts: C.we_predict(stack_conf(models, pts[:, 0]), w)  # noqa: E731
+    assert C.r_robust_on(predict, np.zeros(1), np.array([[exact * 1.01], [-exact * 1.01]]), r)
+
+
+def test_eri_beta_counterexample_and_corrected_rule():
+    models, w, y0, beta, exact, r, I = _eri_beta_instance()
+    assert I.min() <= -beta * r < I.max()  # one class clears the bar, the other does not
+    predict = lambda pts: C.we_predict(stack_conf(models, pts[:, 0]), w)  # noqa: E731
+    assert not C.r_robust_on(predict, np.zeros(1), np.array([[exact * 1.01], [-exact * 1.01]]), r)
+    assert C.eri_verdict(I, beta, r) == 0  # the max rule does not claim robustness
+    assert not C.theorem1_sufficient(stack_conf(models, 0.0), stack_grad(models, 0.0), w, y0, beta, r)
+
+
+@given(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=5), st.floats(0.0, 1.0), st.floats(0.1, 2.0))
+def test_eri_beta_necessary_min_rule_is_implied_by_the_max_rule(I, beta, r):
+    I = np.array(I)
+    if I.min() > beta * r:  # the printed necessary rule
+        assert C.eri_verdict(I, beta, r) == -1
+    verdict = C.eri_verdict(I, beta, r)
+    assert verdict == (1 if I.max() <= -beta * r else -1 if I.max() > beta * r else 0)
+
+
+def _gauss_hermite_expectation(fn, x0, sigma, order=80):
+    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
+    vals = fn(x0 + sigma * nodes)
+    return np.tensordot(weights / weights.sum(), vals, axes=(0, 0))
+
+
+@settings(max_examples=20)
+@given(cdf_models(3), cdf_models(3), positive_weights(2), st.floats(-1.0, 1.0), st.floats(0.25, 1.0),
+       st.floats(0.2, 2.0))
+def test_eri7_equals_eri6_of_the_soft_smoothed_models(m1, m2, w, x0, sigma, r):
+    models = [m1, m2]
+    smooth = [m.smoothed(sigma) for m in models]
+    y0 = int(C.we_predict(stack_conf(smooth, x0), w))
+    e_conf = _gauss_hermite_expectation(lambda x: stack_conf(models, x), x0, sigma)
+    e_grad = _gauss_hermite_expectation(lambda x: stack_grad(models, x), x0, sigma)
+    exact = C.eri(stack_conf(smooth, x0), stack_grad(smooth, x0), w, y0, r)  # Eq. (6) of g_j = E f_j(. + eps)
+    np.testing.assert_allclose(C.eri_smoothed(e_conf, e_grad, w, y0, r), exact, atol=1e-8)
+
+
+def test_eri7_certifies_the_soft_smoothed_ensemble():
+    sigma = 0.5
+    smooth = [m.smoothed(sigma) for m in ERI_BETA_MODELS]
+    w, y0 = np.array([1.0, 1.0]), 0
+    beta = max(m.beta for m in smooth)
+    f, g = stack_conf(smooth, 0.0), stack_grad(smooth, 0.0)
+    certified = float(C.theorem1_certified_radius(f, g, w, y0, beta))
+    exact = radius_1d(_we_value(smooth, w, y0), 0.0, 30.0)
+    assert 0 < certified <= exact
+    I = C.eri_smoothed(f, g, w, y0, certified)
+    assert I.max() == pytest.approx(-beta * certified)
+
+
+# --------------------------------------------------------------------------- Theorem 3 (MME)
+
+
+def test_thm3_proof_and_perturbed_constants():
+    assert P.prove_theorem3()
+    assert not P.prove_theorem3(eq12_coefficient=1).holds  # beta r instead of 2 beta r
+    assert not P.prove_theorem3(remainder=1).holds
+
+
+@settings(max_examples=30)
+@given(cdf_models(2), cdf_models(2), st.floats(-1.0, 1.0))
+def test_thm3_certified_radius_below_the_exact_radius(m1, m2, x0):
+    models = [m1, m2]
+    f, g = stack_conf(models, x0), stack_grad(models, x0)
+    y0 = int(C.mme_predict(f))
+    beta = max(m.beta for m in models)
+    certified = float(C.theorem3_certified_radius(f, g, y0, beta))
+    value = _mme_value(models, y0)
+    if value(np.asarray(x0)) <= 1e-9:
+        return
+    exact = radius_1d(value, x0, 25.0)  # C = 2: assumption (2) holds, Theorem 4 is exact
+    assert certified <= exact * (1 + 1e-9)
+    if 0 < certified < np.inf:
+        assert C.theorem3_sufficient(f, g, y0, beta, certified * (1 - 1e-9))
+    if np.isfinite(exact):
+        assert C.theorem3_necessary(f, g, y0, beta, exact * (1 - 1e-9))
+
+
+def test_thm3_is_attained_and_beta_r_is_unsound():
+    conf, grad = _quadratic_margin_models(0.3, 0.5, 0.2, 0.4, beta=0.25)
+    f, g = conf(0.0), grad(0.0)
+    certified = float(C.theorem3_certified_radius(f, g, 0, 0.25))
+    exact = radius_1d(_mme_value_fn(conf), 0.0, 20.0)
+    assert certified == pytest.approx(exact, rel=1e-9)
+    weaker = float(C.largest_radius(0.25, *C.theorem3_taylor_terms(f, g, 0)[::-1]).min())  # beta r, not 2 beta r
+    assert weaker > exact * 1.01
+    assert C.mme_predict(conf(0.5 * (exact + weaker))) != 0
+
+
+def _mme_value_fn(conf):
+    return lambda x: C.mme_condition_value(conf(x), 0)
+
+
+def _affine_tie_models(t):
+    """f_1 = (0.6 + t, 0.4 - t), f_2 = (0.4 - t, 0.6 + t): affine (beta = 0), margins sum to 0 everywhere."""
+    t = np.asarray(t, float)
+    return np.stack([np.stack([0.6 + t, 0.4 - t], -1), np.stack([0.4 - t, 0.6 + t], -1)], axis=-2)
+
+
+AFFINE_GRAD = np.array([[[1.0], [-1.0]], [[-1.0], [1.0]]])
+
+
+@pytest.mark.xfail(strict=True, reason="Theorem 3's Eq. (12) with '<=' fails at equality for affine models")
+def test_thm3_printed_equality_case_is_unsound():
+    r = 0.3
+    assert C.theorem3_sufficient(_affine_tie_models(0.0), AFFINE_GRAD, 0, 0.0, r, strict=False)
+    predict = lambda pts: C.mme_predict(_affine_tie_models(pts[:, 0]))  # noqa: E731
+    assert C.r_robust_on(predict, np.zeros(1), np.array([[-0.15]]), r)
+
+
+def test_thm3_equality_counterexample_and_strict_version():
+    r = 0.3
+    s, g = C.theorem3_taylor_terms(_affine_tie_models(0.0), AFFINE_GRAD, 0)
+    assert s.item() == pytest.approx(0.0, abs=1e-15) and g.item() == 0.0  # equality in Eq. (12) with beta = 0
+    assert C.mme_predict(_affine_tie_models(0.0)) == 0 and C.mme_predict(_affine_tie_models(-0.15)) == 1
+    assert not C.theorem3_sufficient(_affine_tie_models(0.0), AFFINE_GRAD, 0, 0.0, r)  # strict: not certified
+
+
+# --------------------------------------------------------------------------- Proposition B.3 (single model)
+
+
+def test_propB3_proof_and_perturbed_constants():
+    assert P.prove_propB3()
+    assert not P.prove_propB3(remainder=0.5).holds
+    assert not P.prove_propB3(eq31_coefficient=2).holds
+
+
+@settings(max_examples=30)
+@given(cdf_models(3), st.floats(-1.5, 1.5))
+def test_propB3_certified_radius_below_the_exact_radius(m, x0):
+    f, g = m.conf(x0), m.grad(x0)
+    y0 = int(np.argmax(f))
+    certified = float(C.propB3_certified_radius(f, g, y0, m.beta))
+    value = lambda x: C.single_condition_value(m.conf(x), y0)  # noqa: E731
+    if value(np.asarray(x0)) <= 1e-9:
+        return
+    exact = radius_1d(value, x0, 25.0)
+    assert certified <= exact * (1 + 1e-9)
+    if 0 < certified < np.inf:
+        assert C.propB3_sufficient(f, g, y0, m.beta, certified * (1 - 1e-9))
+    if np.isfinite(exact):
+        assert C.propB3_necessary(f, g, y0, m.beta, exact * (1 - 1e-9))
+
+
+def test_propB3_is_attained():
+    conf, grad = _quadratic_margin_models(0.3, 0.5, 0.2, 0.4, beta=0.25)
+    f, g = conf(0.0)[0], grad(0.0)[0]
+    certified = float(C.propB3_certified_radius(f, g, 0, 0.25))
+    exact = radius_1d(lambda x: C.single_condition_value(conf(x)[..., 0, :], 0), 0.0, 20.0)
+    assert certified == pytest.approx(exact, rel=1e-9)
+    assert float(C.propB3_certified_radius(f, g, 0, 0.125)) > exact * 1.01

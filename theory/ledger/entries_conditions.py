@@ -1,0 +1,260 @@
+"""Ledger entries: robustness conditions (Sections 2.1-2.3, Appendix B.1.1, B.2)."""
+
+from . import Statement
+
+_T = "tests/theory/test_conditions.py::"
+
+ENTRIES = [
+    Statement(
+        id="def1",
+        title="r-robustness",
+        location="Section 2.1, Definition 1",
+        statement=r"F \text{ is } r\text{-robust at } x_0 \iff F(x)=F(x_0)\ \ \forall x\in\{x_0+\delta:\|\delta\|_2<r\}",
+        assumptions=("open L2 ball (Prop. B.2, Thm. 4 and Fact B.1 use the closed ball)",),
+        verification="numeric",
+        status="verified",
+        evidence=(_T + "test_def1_checker_finds_a_flip_inside_the_open_ball", _T + "test_def1_checker_validates_input"),
+        code=("theory.conditions.r_robust_on",),
+        note="The checker decides the definition on given perturbations only: False is a proof of non-robustness, "
+             "True certifies nothing beyond the perturbations given.",
+    ),
+    Statement(
+        id="def2",
+        title="Weighted Ensemble prediction",
+        location="Section 2.1, Definition 2, Eq. (1)",
+        statement=r"M_{WE}(x)=\arg\max_{i\in[C]}\sum_{j=1}^N w_j f_j(x)_i,\quad w\in\mathbb{R}_+^N",
+        assumptions=("weights positive", "ties between classes go to the lowest class index"),
+        verification="numeric",
+        status="verified",
+        evidence=(_T + "test_def2_we_predict_matches_a_loop", _T + "test_def2_broadcasts_and_breaks_ties_to_the_lowest_class"),
+        code=("theory.conditions.we_predict", "theory.conditions.we_scores"),
+    ),
+    Statement(
+        id="def3",
+        title="Max-Margin Ensemble prediction",
+        location="Section 2.1, Definition 3, Eq. (2)",
+        statement=r"M_{MME}(x)=F_c(x),\quad c=\arg\max_{i\in[N]}\big(f_i(x)_{F_i(x)}-f_i(x)_{F_i^{(2)}(x)}\big)",
+        assumptions=("ties between models go to the lowest model index", "ties between classes to the lowest class index"),
+        verification="numeric",
+        status="verified",
+        evidence=(_T + "test_def3_mme_predict_matches_a_loop", _T + "test_def3_model_ties_go_to_the_lowest_model_index"),
+        code=("theory.conditions.mme_predict", "theory.conditions.mme_gaps", "theory.conditions.top_two"),
+        note="The paper leaves ties unspecified; they matter for Lemma B.1 (see lemB1), so the rule is fixed here.",
+    ),
+    Statement(
+        id="def4",
+        title="beta-smoothness; margins are 2 beta-smooth",
+        location="Section 2.2, Definition 4; Appendix B.2, proof of Theorem 1",
+        statement=r"\frac{\|\nabla f(x_1)_j-\nabla f(x_2)_j\|_2}{\|x_1-x_2\|_2}\le\beta\ \forall x_1\ne x_2,\ j;"
+                  r"\quad\Rightarrow\ f^{y_0/y_i}=f_{y_0}-f_{y_i}\text{ is }2\beta\text{-smooth (tight)}",
+        assumptions=("f: R^d -> R^C differentiable",),
+        verification="both",
+        status="verified",
+        evidence=(_T + "test_def4_quadratic_smoothness_is_the_gradient_lipschitz_constant",
+                  _T + "test_def4_margin_of_beta_smooth_components_is_2beta_smooth_and_tight",
+                  _T + "test_def4_margin_smoothness_proof_and_perturbed_constant", _T + "test_def4_cdf_model_beta_is_exact"),
+        code=("theory.conditions.component_smoothness", "theory.conditions.margin_hessians",
+              "theory.conditions.margin_smoothness", "theory.proofs.conditions.prove_margin_smoothness"),
+        printed="The extracted formula is garbled; read as the gradient-Lipschitz bound per output dimension.",
+    ),
+    Statement(
+        id="thm1",
+        title="Gradient and confidence margin conditions for WE robustness",
+        location="Section 2.2 and Appendix B.2, Theorem 1, Eqs. (4)-(5), proof Eq. (29)",
+        statement=r"\text{(4) }\ \forall y_i\ne y_0:\ \Big\|\sum_j w_j\nabla f_j^{y_0/y_i}(x_0)\Big\|_2\le\frac1r\sum_j w_j "
+                  r"f_j^{y_0/y_i}(x_0)-\beta r\sum_j w_j\ \Rightarrow\ M_{WE}\ r\text{-robust};\quad"
+                  r"\text{(5) }\ M_{WE}\ r\text{-robust}\Rightarrow\ \forall y_i\ne y_0:\ \Big\|\sum_j w_j\nabla "
+                  r"f_j^{y_0/y_i}(x_0)\Big\|_2\le\frac1r\sum_j w_j f_j^{y_0/y_i}(x_0)+\beta r\sum_j w_j",
+        assumptions=("M_WE(x0) = y0", "every base model beta-smooth", "r > 0"),
+        verification="both",
+        status="verified",
+        evidence=(_T + "test_thm1_proof_and_perturbed_constants", _T + "test_thm1_certified_radius_below_the_exact_radius",
+                  _T + "test_thm1_is_attained_and_a_halved_remainder_is_unsound",
+                  _T + "test_thm1_literal_printed_reading_r_times_margin_is_unsound", _T + "test_thm1_validates_input",
+                  _T + "test_largest_radius_proof_and_perturbed_root",
+                  _T + "test_largest_radius_is_the_boundary_of_the_condition"),
+        code=("theory.conditions.theorem1_sufficient", "theory.conditions.theorem1_necessary",
+              "theory.conditions.theorem1_certified_radius", "theory.conditions.we_taylor_terms",
+              "theory.conditions.largest_radius", "theory.proofs.conditions.prove_theorem1",
+              "theory.proofs.conditions.prove_lagrange_bounds", "theory.proofs.conditions.prove_largest_radius"),
+        printed=r"The extraction shows 'r \sum w_j f_j' on the right-hand side; the proof (Eq. 29) gives the fraction "
+                r"(1/r) \sum w_j f_j. Read literally (r times the margin) the condition is unsound (a test shows a flip "
+                r"inside a ball it would certify).",
+        note=r"Both bounds are sharp: margins f^{y0/yi}(x0 + t u) = S - G t - beta t^2 attain Eq. (4), and a halved "
+             r"remainder (beta r / 2) certifies a flipped point. The largest radius Eq. (4) certifies is "
+             r"min_y 2 S_y / (G_y + sqrt(G_y^2 + 4 beta W S_y)), W = sum w. Eq. (4) with '<=' is enough because "
+             r"Definition 1's ball is open.",
+    ),
+    Statement(
+        id="eri6",
+        title="Ensemble Robustness Indicator",
+        location="Section 2.2, Eq. (6)",
+        statement=r"I_{y_i}=\frac{\|\sum_j w_j\nabla f_j^{y_0/y_i}(x_0)\|_2}{\|w\|_1}-\frac{1}{r\|w\|_1}\sum_j w_j "
+                  r"f_j^{y_0/y_i}(x_0);\quad\text{Eq. (4)}\iff\max_{y_i}I_{y_i}\le-\beta r,\ \ \text{Eq. (5)}\iff"
+                  r"\max_{y_i}I_{y_i}\le\beta r",
+        assumptions=("w > 0", "r > 0"),
+        verification="both",
+        status="verified",
+        evidence=(_T + "test_eri6_proof_and_perturbed_threshold", _T + "test_eri6_matches_theorem1"),
+        code=("theory.conditions.eri", "theory.proofs.conditions.prove_eri_equivalence"),
+    ),
+    Statement(
+        id="eri-beta",
+        title="Impact of the smoothness bound beta on the ERI verdict",
+        location="Section 2.2, 'Impact of Model-Smoothness Bound beta'",
+        statement=r"\max_{y_i\ne y_0}I_{y_i}\le-\beta r\Rightarrow M_{WE}\ r\text{-robust};\quad"
+                  r"\max_{y_i\ne y_0}I_{y_i}>\beta r\Rightarrow M_{WE}\text{ not }r\text{-robust}",
+        assumptions=("as Theorem 1",),
+        verification="numeric",
+        status="refuted",
+        evidence=(_T + "test_eri_beta_printed_min_rule_is_unsound", _T + "test_eri_beta_counterexample_and_corrected_rule",
+                  _T + "test_eri_beta_necessary_min_rule_is_implied_by_the_max_rule"),
+        code=("theory.conditions.eri_verdict", "theory.conditions.eri"),
+        printed=r"(1) if \min_{y_i\ne y_0} I_{y_i}\le-\beta r, M_WE is r-robust; (2) if \min_{y_i\ne y_0} I_{y_i}>\beta r, "
+                r"M_WE cannot be r-robust; undetermined for \min I\in(-\beta r,\beta r].",
+        note=r"(1) is false: Eq. (4) must hold for every wrong class, i.e. max I <= -beta r. Counterexample (d = 1, "
+             r"C = 3, y0 = 0, w = (1, 1)): f_1 = (0.95 - 0.8 Phi(x - 1), 0.05 + 0.8 Phi(x - 1), 0), f_2 = (0.95 - "
+             r"0.72 Phi((x - 1.1)/1.1), 0.05 + 0.72 Phi((x - 1.1)/1.1), 0), exact beta = 0.8 phi(1); the WE flips "
+             r"to class 1 at x = 1.289 (brentq), yet at r = 1.05 x 1.289 the ERIs are (-0.135, -0.437) and "
+             r"min I = -0.437 <= -beta r = -0.262. (2) is true but weaker than 'max I > beta r'.",
+    ),
+    Statement(
+        id="eri7",
+        title="ERI of the soft-smoothed Weighted Ensemble",
+        location="Section 2.3, Eq. (7)",
+        statement=r"I_{y_i}=\frac{\|\mathbb{E}_\varepsilon\nabla_x\sum_j w_j f_j^{y_0/y_i}(x_0+\varepsilon)\|_2}{\|w\|_1}"
+                  r"-\frac{1}{r\|w\|_1}\mathbb{E}_\varepsilon\sum_j w_j f_j^{y_0/y_i}(x_0+\varepsilon)"
+                  r"\;=\;\text{Eq. (6) for } g_j=\mathbb{E}_\varepsilon f_j(\cdot+\varepsilon)",
+        assumptions=("eps ~ N(0, sigma^2 I)", "f_j bounded, so gradient and expectation commute"),
+        verification="numeric",
+        status="verified",
+        evidence=(_T + "test_eri7_equals_eri6_of_the_soft_smoothed_models", _T + "test_eri7_certifies_the_soft_smoothed_ensemble"),
+        code=("theory.conditions.eri_smoothed",),
+        printed=r"Eq. (7) as extracted shows 'r' in place of 1/(r ||w||_1); read as Eq. (6) with expectations.",
+    ),
+    Statement(
+        id="thm3",
+        title="Gradient and confidence margin conditions for MME robustness (two models)",
+        location="Appendix B.1.1 and B.2, Theorem 3, Eqs. (12)-(13)",
+        statement=r"\text{(12) }\ \forall y_1,y_2\ne y_0:\ \|\nabla f_1^{y_0/y_1}(x_0)+\nabla f_2^{y_0/y_2}(x_0)\|_2<"
+                  r"\frac1r\big(f_1^{y_0/y_1}(x_0)+f_2^{y_0/y_2}(x_0)\big)-2\beta r\Rightarrow M_{MME}\ r\text{-robust};"
+                  r"\quad\text{(13) with }\le\ \text{and}\ +2\beta r\ \text{is necessary under assumption (2) on the ball}",
+        assumptions=("two base models, both beta-smooth", "M_MME(x0) = y0",
+                     "(13): for every x in the ball, y0 is the top or runner-up class of each base model"),
+        verification="both",
+        status="verified-with-correction",
+        evidence=(_T + "test_thm3_proof_and_perturbed_constants", _T + "test_thm3_certified_radius_below_the_exact_radius",
+                  _T + "test_thm3_is_attained_and_beta_r_is_unsound", _T + "test_thm3_printed_equality_case_is_unsound",
+                  _T + "test_thm3_equality_counterexample_and_strict_version"),
+        code=("theory.conditions.theorem3_sufficient", "theory.conditions.theorem3_necessary",
+              "theory.conditions.theorem3_certified_radius", "theory.conditions.theorem3_taylor_terms",
+              "theory.proofs.conditions.prove_theorem3"),
+        printed=r"Eq. (12) with '\le'.",
+        note=r"With '<=' Eq. (12) fails at equality through Lemma B.1's tie: affine models f_1 = (0.6 + x, 0.4 - x), "
+             r"f_2 = (0.4 - x, 0.6 + x) (beta = 0) have S = G = 0, so Eq. (12) holds with equality for every r, "
+             r"M_MME(0) = 0, yet at x = -0.15 the gaps tie at 0.1 and model 1 predicts class 1. The strict inequality "
+             r"(or ties resolved to y0) fixes it; the '<=' form is enough whenever beta > 0 or S > 0 (then the margin "
+             r"sum is > 0 on the open ball), so for confidences on the simplex (beta = 0 forces constants there). "
+             r"The remainder 2 beta r^2 is sharp (attained by quadratic margins; beta r certifies a flipped point).",
+    ),
+    Statement(
+        id="propB2",
+        title="Robustness condition for WE",
+        location="Appendix B.2, Proposition B.2, Eq. (25)",
+        statement=r"\min_{y_i\ne y_0}\sum_j w_j f_j^{y_0/y_i}(x)>0\ \forall x\in B\Rightarrow M_{WE}\ r\text{-robust}"
+                  r"\Rightarrow\min_{y_i\ne y_0}\sum_j w_j f_j^{y_0/y_i}(x)\ge0\ \forall x\in B",
+        assumptions=("M_WE(x0) = y0", "B the ball of radius r; '>=' on the closed ball by continuity"),
+        verification="numeric",
+        status="verified-with-correction",
+        evidence=(_T + "test_propB2_pointwise_condition", _T + "test_propB2_printed_iff_fails_at_a_tie",
+                  _T + "test_propB2_tie_counterexample_and_corrected_statement"),
+        code=("theory.conditions.we_condition_value", "theory.conditions.we_margins"),
+        printed=r"r-robust iff \min_{y_i\ne y_0}\sum_j w_j f_j^{y_0/y_i}(x)\ge 0 on the closed ball.",
+        note=r"'>= 0' is not sufficient when a class ties y0 inside the ball and the tie goes elsewhere: two models "
+             r"(p_k, 1 - p_k), p_k = 1/2 - c_k (1 - cos(x - 1)), c = (0.2, 0.1), y0 = 1, r = 2: the condition holds "
+             r"(= 0 only at x = 1) but M_WE(1) = 0. Sufficient with '> 0', or with ties resolved to y0.",
+    ),
+    Statement(
+        id="thm4",
+        title="Robustness condition for MME",
+        location="Appendix B.2, Theorem 4, Eq. (26)",
+        statement=r"a_i(x)=\min_{y\ne y_0}f_i^{y_0/y}(x):\ \max_i a_i(x)+\min_i a_i(x)>0\ \forall x\in B\Rightarrow "
+                  r"M_{MME}\ r\text{-robust};\ \text{under (2)},\ r\text{-robust}\Rightarrow\max_i a_i+\min_i a_i\ge0\ "
+                  r"\forall x\in B",
+        assumptions=("(1) M_MME(x0) = y0", "(2) for all x in B, y0 is the top or runner-up of every base model"),
+        verification="numeric",
+        status="verified-with-correction",
+        evidence=(_T + "test_thm4_printed_if_direction_fails_at_a_tie", _T + "test_thm4_tie_counterexample_and_both_directions",
+                  _T + "test_thm4_exact_radius_of_two_class_mme"),
+        code=("theory.conditions.mme_condition_value", "theory.conditions.mme_member_margins",
+              "theory.conditions.mme_assumption2"),
+        printed=r"r-robust iff max_i a_i + min_i a_i >= 0 on the ball.",
+        note=r"The 'if' direction needs '> 0' (it inherits Lemma B.1's tie): f_1 = (p, 1 - p), p = 0.4 + "
+             r"0.1 (1 - cos(x - 1)), f_2 = (0.6, 0.4), y0 = 0, r = 2: the value is >= 0 on the ball, 0 at x = 1, "
+             r"where both gaps are 0.2 and model 1 predicts class 1.",
+    ),
+    Statement(
+        id="lemB1",
+        title="Sufficient condition for MME prediction",
+        location="Appendix B.2, Lemma B.1",
+        statement=r"\max_i\min_{y\ne y_0}f_i^{y_0/y}(x_0)+\min_i\min_{y\ne y_0}f_i^{y_0/y}(x_0)>0\Rightarrow M_{MME}(x_0)=y_0"
+                  r"\ \text{(under any tie rule)}",
+        assumptions=("N >= 1 base models",),
+        verification="numeric",
+        status="verified-with-correction",
+        evidence=(_T + "test_lemB1_strict_condition_gives_y0_under_any_model_order", _T + "test_lemB1_printed_fails_at_equality",
+                  _T + "test_lemB1_counterexample_value_zero_and_a_tie"),
+        code=("theory.conditions.mme_condition_value", "theory.conditions.mme_predict"),
+        printed=r"'>= 0' (Eq. 26); the proof's Eq. (27) assumes the chosen model's gap is strictly the largest.",
+        note=r"At equality a model tie decides: f_1 = (0.4, 0.6), f_2 = (0.6, 0.4), y0 = 0: max a + min a = 0.2 - 0.2 "
+             r"= 0, both gaps are 0.2, and the lowest-index rule picks model 1, which predicts class 1. Holds with "
+             r"'> 0', or with model ties resolved in favour of a model predicting y0.",
+    ),
+    Statement(
+        id="lemB2",
+        title="Necessary condition for MME prediction",
+        location="Appendix B.2, Lemma B.2",
+        statement=r"(\forall i:\ F_i(x_0)=y_0\ \lor\ F_i^{(2)}(x_0)=y_0)\ \land\ M_{MME}(x_0)=y_0\Rightarrow"
+                  r"\max_i\min_{y\ne y_0}f_i^{y_0/y}(x_0)+\min_i\min_{y\ne y_0}f_i^{y_0/y}(x_0)\ge0",
+        assumptions=("(2): y0 is the top or runner-up class of every base model (with ties: at most one class above y0)",),
+        verification="numeric",
+        status="verified",
+        evidence=(_T + "test_lemB2_necessary_under_assumption2", _T + "test_lemB2_fails_without_assumption2",
+                  _T + "test_mme_assumption2_reading"),
+        code=("theory.conditions.mme_condition_value", "theory.conditions.mme_assumption2"),
+        note=r"The assumption cannot be dropped: f_1 = (0.6, 0.3, 0.1), f_2 = (0.1, 0.5, 0.4), y0 = 0: M_MME = 0 "
+             r"(gaps 0.3 > 0.1) but max a + min a = 0.3 - 0.4 < 0; y0 is third for model 2.",
+    ),
+    Statement(
+        id="factB1",
+        title="Robustness condition for a single model",
+        location="Appendix B.2, Fact B.1",
+        statement=r"\min_{y_i\ne y_0}f^{y_0/y_i}(x)>0\ \forall x\in B\Rightarrow F\ r\text{-robust}\Rightarrow"
+                  r"\min_{y_i\ne y_0}f^{y_0/y_i}(x)\ge0\ \forall x\in B",
+        assumptions=("F(x0) = y0",),
+        verification="numeric",
+        status="verified-with-correction",
+        evidence=(_T + "test_factB1_pointwise_condition", _T + "test_factB1_printed_iff_fails_at_a_tie",
+                  _T + "test_factB1_tie_counterexample"),
+        code=("theory.conditions.single_condition_value",),
+        printed=r"r-robust iff \min_{y_i\ne y_0} f^{y_0/y_i}(x)\ge 0 on the closed ball.",
+        note=r"Same tie as propB2: f = (p, 1 - p), p = 1/2 - 0.2 (1 - cos(x - 1)), y0 = 1, r = 2: the margin is >= 0 "
+             r"on the ball but F(1) = 0. Sufficient with '> 0' or ties resolved to y0.",
+    ),
+    Statement(
+        id="propB3",
+        title="Gradient and confidence margin conditions for a single model",
+        location="Appendix B.2, Proposition B.3, Eqs. (31)-(32)",
+        statement=r"\|\nabla f^{y_0/y_i}(x_0)\|_2\le\frac1r f^{y_0/y_i}(x_0)-\beta r\ \forall y_i\ne y_0\Rightarrow "
+                  r"F\ r\text{-robust}\Rightarrow\|\nabla f^{y_0/y_i}(x_0)\|_2\le\frac1r f^{y_0/y_i}(x_0)+\beta r\ "
+                  r"\forall y_i\ne y_0",
+        assumptions=("F(x0) = y0", "f beta-smooth"),
+        verification="both",
+        status="verified",
+        evidence=(_T + "test_propB3_proof_and_perturbed_constants", _T + "test_propB3_certified_radius_below_the_exact_radius",
+                  _T + "test_propB3_is_attained"),
+        code=("theory.conditions.propB3_sufficient", "theory.conditions.propB3_necessary",
+              "theory.conditions.propB3_certified_radius", "theory.proofs.conditions.prove_propB3"),
+        note=r"Sharp: margin S - G t - beta t^2 attains Eq. (31); largest certified radius 2 S / (G + sqrt(G^2 + 4 beta S)).",
+    ),
+]
