@@ -62,14 +62,15 @@ def we_constant(margins1, margins2, weights) -> np.ndarray:
     if w.shape != (2,):
         raise ValueError(f"Corollary 1 has two base models: weights must have shape (2,), got {w.shape}")
     u, v = w[0] * a, w[1] * b
-    return (2.0 * u * v / (u + v) ** 2).min(axis=-1)
+    # 2uv/(u+v)^2 written as 1/2 - (u-v)^2/(2(u+v)^2): never above 1/2 in floating point either.
+    return (0.5 - (u - v) ** 2 / (2.0 * (u + v) ** 2)).min(axis=-1)
 
 
 def mme_constant(margins1, margins2) -> np.ndarray:
     """Corollary 1, Eq. (15): ``C_MME = min_{y1, y2} 2 a_{y1} b_{y2} / (a_{y1} + b_{y2})^2``; shape ``(...)``."""
     a = _positive_margins(margins1, "margins1")[..., :, None]
     b = _positive_margins(margins2, "margins2")[..., None, :]
-    return (2.0 * a * b / (a + b) ** 2).min(axis=(-2, -1))
+    return (0.5 - (a - b) ** 2 / (2.0 * (a + b) ** 2)).min(axis=(-2, -1))
 
 
 def corollary1_radius(r, delta, constant, cos_theta, *, corrected: bool = True) -> np.ndarray:
