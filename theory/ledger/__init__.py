@@ -62,6 +62,8 @@ class Statement:
 
 def all_statements() -> list[Statement]:
     """Every ledger entry, in paper order; ids are unique."""
+    from .evidence_verify import VERIFY_EVIDENCE
+
     out: list[Statement] = []
     seen: set[str] = set()
     for part in PARTS:
@@ -70,7 +72,15 @@ def all_statements() -> list[Statement]:
             if entry.id in seen:
                 raise ValueError(f"duplicate ledger id {entry.id!r}")
             seen.add(entry.id)
-            out.append(Statement(**{**asdict(entry), "part": part}))
+            extra = tuple(t for t in VERIFY_EVIDENCE.get(entry.id, ()) if t not in entry.evidence)
+            verification = entry.verification
+            if extra and verification == "symbolic":
+                verification = "both"
+            out.append(Statement(**{**asdict(entry), "part": part, "evidence": entry.evidence + extra,
+                                    "verification": verification}))
+    unknown = set(VERIFY_EVIDENCE) - seen
+    if unknown:
+        raise ValueError(f"verify evidence for unknown ledger ids: {sorted(unknown)}")
     return out
 
 
