@@ -1,0 +1,102 @@
+"""Hypothesis strategies for the smoothing checks (verify/checks/smoothing.py).
+
+The instances are the ones the checks draw at random, generated here so that hypothesis can search
+and shrink them: piecewise-constant functions and sigmoid networks on R (Theorem 2), boxes in the
+plane, linear partition classifiers and ensembles of them (Lemma A.1, Theorem 5), soft-smoothed band
+ensembles (Corollary 2) and feasible Corollary 4 tuples. The oracles are those of the checks module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from verify.checks.smoothing import Partition, Piecewise, SigmoidNet1D
+
+sigmas = st.floats(0.1, 3.0)
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=float)
+    n = np.linalg.norm(v)
+    return v / n if n > 1e-6 else np.eye(v.size)[0]
+
+
+@st.composite
+def piecewise_functions(draw, low=0.0, high=1.0):
+    """A piecewise-constant f with 1-6 jumps in [-3, 3] and values in [low, high]."""
+    k = draw(st.integers(1, 6))
+    edges = sorted(draw(st.lists(st.floats(-3.0, 3.0), min_size=k, max_size=k, unique=True)))
+    if np.any(np.diff(edges) < 1e-3):
+        edges = list(np.linspace(-2.0, 2.0, k))
+    values = draw(st.lists(st.floats(low, high), min_size=k + 1, max_size=k + 1))
+    return Piecewise(tuple(edges), tuple(values))
+
+
+@st.composite
+def sigmoid_nets(draw, sigma):
+    """A sigmoid network f(t) = expit(v . tanh(w t + b) + c) with 1-4 hidden units, slopes up to 5/sigma."""
+    h = draw(st.integers(1, 4))
+    floats = lambda lo, hi: st.lists(st.floats(lo, hi), min_size=h, max_size=h)  # noqa: E731
+    w = np.asarray(draw(floats(0.05, 5.0))) / sigma
+    return SigmoidNet1D(tuple(w), tuple(draw(floats(-2.0, 2.0))), tuple(draw(floats(-4.0, 4.0))),
+                        draw(st.floats(-2.0, 2.0)))
+
+
+@st.composite
+def boxes(draw):
+    """(lows, highs, x) of a box in the plane and an evaluation point near it."""
+    lows = np.array(draw(st.lists(st.floats(-2.0, 1.0), min_size=2, max_size=2)))
+    widths = np.array(draw(st.lists(st.floats(0.05, 4.0), min_size=2, max_size=2)))
+    x = np.array(draw(st.lists(st.floats(-3.0, 4.0), min_size=2, max_size=2)))
+    return lows, lows + widths, x
+
+
+@st.composite
+def partitions(draw, d=None, n_classes=None, max_edges=6, sigma=1.0):
+    """A linear member: a partition along a random direction in R^d (d 1-50) into C (2-10) labels."""
+    d = d or draw(st.integers(1, 50))
+    c = n_classes or draw(st.integers(2, 10))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    k = draw(st.integers(1, max_edges))
+    edges = np.sort(np.asarray(draw(st.lists(st.floats(-2.5, 2.5), min_size=k, max_size=k, unique=True))))
+    if np.any(np.diff(edges) < 1e-3):
+        edges = np.linspace(-2.0, 2.0, k)
+    labels = np.asarray(draw(st.lists(st.integers(0, c - 1), min_size=k + 1, max_size=k + 1)))
+    return Partition(_unit(rng.normal(size=d)), edges * sigma, labels, c)
+
+
+@st.composite
+def linear_ensembles(draw):
+    """(members, sigma) with N 2-10 members in R^d (d 2-50) and C 2-10 classes."""
+    d = draw(st.integers(2, 50))
+    c = draw(st.integers(2, 10))
+    sigma = draw(st.floats(0.3, 3.0))
+    n = draw(st.integers(2, 10))
+    return [draw(partitions(d=d, n_classes=c, max_edges=3, sigma=sigma)) for _ in range(n)], sigma
+
+
+@st.composite
+def band_ensembles(draw):
+    """Two-class soft members along one direction: bands [low, high] (high = inf: half-spaces), some flipped."""
+    n = draw(st.integers(1, 6))
+    sigma = draw(st.floats(0.1, 2.0))
+    lows = np.asarray(draw(st.lists(st.floats(-3.0, -0.05), min_size=n, max_size=n))) * sigma
+    widths = np.asarray(draw(st.lists(st.one_of(st.floats(0.2, 5.0), st.just(np.inf)), min_size=n, max_size=n)))
+    flips = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    weights = np.asarray(draw(st.lists(st.floats(0.1, 2.0), min_size=n, max_size=n)))
+    return lows, lows + widths * sigma, flips, weights, sigma
+
+
+@st.composite
+def cor4_tuples(draw):
+    """Feasible (p_a, p_b, p_ab, p): p_a >= p_b > 1/2, Frechet bounds on p_ab, some disagreement."""
+    p_b = draw(st.floats(0.501, 0.999))
+    p_a = draw(st.one_of(st.just(p_b), st.floats(p_b, 0.9995)))
+    lo, hi = max(0.0, p_a + p_b - 1), p_b
+    p_ab = draw(st.one_of(st.just(lo), st.floats(lo, hi)))
+    if p_a + p_b - 2 * p_ab <= 1e-9:
+        p_ab = lo
+    p = draw(st.one_of(st.just(0.5), st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)))
+    return p_a, p_b, p_ab, p

@@ -1,0 +1,187 @@
+"""Checks of Gaussian smoothing, Theorem 2's constant and the EBS/EAS strategies (verify/checks/smoothing.py).
+
+Every registered check passes with the ``ci`` profile and every mutation (a perturbed statement) fails;
+the hypothesis tests run the checks' exact oracles on generated instances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+from tests.helpers.verify_smoothing import (
+    band_ensembles,
+    boxes,
+    cor4_tuples,
+    linear_ensembles,
+    partitions,
+    piecewise_functions,
+    sigmas,
+    sigmoid_nets,
+)
+from theory import smoothing as sm
+from theory import strategies as sg
+from theory.ledger import entries_smoothing, entries_strategies
+from verify.checks import PROFILES
+from verify.checks import smoothing as vs
+
+CI = PROFILES["ci"]
+CHECKS = {c.name: c for c in vs.CHECKS}
+MUTATIONS = {f"{c.name}::{m.name}": m for c in vs.CHECKS for m in c.mutations}
+KAPPA = float(sm.smoothness_constant_tight(1.0))  # sigma^2 beta*
+
+
+# --- the registered checks and their mutations -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_passes(name):
+    outcome = CHECKS[name].run(CI, 0)
+    assert outcome.passed, outcome.detail
+    assert 0.0 <= outcome.false_alarm <= 1e-6
+    assert outcome.samples > 0
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_mutation_caught(name):
+    outcome = MUTATIONS[name].run(CI, 0)
+    assert not outcome.passed, outcome.detail
+
+
+def test_every_ledger_entry_of_the_part_has_a_check_with_mutations():
+    ids = {e.id for e in entries_smoothing.ENTRIES} | {e.id for e in entries_strategies.ENTRIES}
+    checked = {c.ledger_id for c in vs.CHECKS}
+    assert checked == ids
+    assert all(c.mutations for c in vs.CHECKS)
+    assert len(CHECKS) == len(vs.CHECKS)
+
+
+# --- Theorem 2 on generated functions -------------------------------------------------------------
+
+
+@given(f=piecewise_functions(), x=st.floats(-4.0, 4.0), sigma=sigmas)
+@example(f=vs.Piecewise((-1.0, 1.0), (1.0, 0.0, 1.0)), x=0.0, sigma=1.0)  # the extremal function at its centre
+@example(f=vs.Piecewise((0.0,), (0.0, 1.0)), x=-1.0, sigma=1.0)  # the step at -sigma (Proposition B.4)
+def test_thm2_tight_bound_piecewise(f, x, sigma):
+    closed = float(vs.piecewise_second_derivative(f, x, sigma)) * sigma**2
+    quad, err = vs.quad_second_derivative(f, x, sigma, f.edges)
+    assert closed == pytest.approx(quad, abs=1e-9 + err)
+    assert abs(closed) <= KAPPA * (1 + 1e-9)
+
+
+@given(data=st.data(), x=st.floats(-3.0, 3.0), sigma=sigmas)
+def test_thm2_tight_bound_sigmoid_nets(data, x, sigma):
+    f = data.draw(sigmoid_nets(sigma))
+    value, err = vs.hessian_bound_1d(f, sigma, [x], tuple(-np.asarray(f.b) / np.asarray(f.w)))
+    assert err < 1e-8
+    assert value <= KAPPA * (1 + 1e-9)
+
+
+@given(f=piecewise_functions(low=-2.0, high=3.0), x=st.floats(-4.0, 4.0), sigma=sigmas)
+def test_thm2_ab_bound_piecewise(f, x, sigma):
+    g2 = abs(float(vs.piecewise_second_derivative(f, x, sigma)))
+    assert g2 <= float(sm.smoothness_constant_tight(sigma, -2.0, 3.0)) * (1 + 1e-9)
+
+
+@given(box=boxes(), sigma=sigmas)
+def test_thm2_2d_box_closed_form_and_bound(box, sigma):
+    lows, highs, x = box
+    lows, highs = lows * sigma, highs * sigma
+    closed = vs._box_hessian_2d(x * sigma, lows, highs, sigma)
+    sections, err = vs.hessian_2d_by_sections(lambda t1: [(lows[1], highs[1])], x * sigma, sigma,
+                                              (lows[0], highs[0]))
+    np.testing.assert_allclose(sections, closed, atol=1e-9 + err)
+    assert np.abs(np.linalg.eigvalsh(closed)).max() <= KAPPA * (1 + 1e-9)
+
+
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(10, 100), sigma=sigmas,
+       kind=st.sampled_from(["halfspace", "box", "extremal", "extremal_complement"]))
+def test_thm2_stein_interval_covers_exact_value(seed, d, sigma, kind):
+    rng = np.random.default_rng(seed)
+    f, x, u, exact = vs._stein_instance(rng, kind, d, sigma)
+    _, lo, hi = vs.stein_interval(f, x, u, sigma, 4000, rng, delta=1e-9)  # false alarm <= 2000 x 1e-9 per run
+    assert lo <= exact <= hi
+    assert lo <= KAPPA and hi >= -KAPPA
+
+
+def test_bernstein_halfwidth_shrinks_and_is_conservative():
+    widths = [vs.bernstein_halfwidth(n, 0.5, 24.0, 1e-6) for n in (1000, 10_000, 100_000)]
+    assert widths[0] > widths[1] > widths[2] > np.sqrt(2 * 0.5 * np.log(2e6) / 100_000)
+
+
+# --- Lemma A.1 and Theorem 5 on generated linear classifiers ----------------------------------------
+
+
+@given(member=partitions(), t0=st.floats(-2.0, 2.0), sigma=sigmas)
+def test_lemA1_generated_partitions(member, t0, sigma):
+    member = vs.Partition(member.direction, member.edges * sigma, member.labels, member.n_classes)
+    p = member.probabilities_t(np.array(t0 * sigma), sigma)
+    y0 = int(np.argmax(p))
+    pa, pb = np.sort(p)[-1], np.sort(p)[-2]
+    r = float(sm.cohen_radius(pa, pb, sigma))
+    if not 0 < r:
+        return
+    assert vs._partition_min_margin(member, y0, t0 * sigma, min(r, 12 * sigma) * (1 - 1e-7), sigma) >= -1e-12
+
+
+@given(ens=linear_ensembles(), seed=st.integers(0, 1000))
+def test_thm5_generated_linear_ensembles(ens, seed):
+    members, sigma = ens
+    probs = np.stack([m.probabilities(np.zeros(m.direction.size), sigma) for m in members])
+    _, y0 = sg.eas_select(probs)
+    corrected = float(sg.eas_certified_radius_from_probabilities(probs, sigma))
+    sharp = float(sg.eas_certified_radius_sharp(probs, sigma))
+    assert sharp >= corrected - 1e-9
+    rng = np.random.default_rng(seed)
+    for r in (corrected, sharp):
+        if r > 0:
+            assert vs.eas_attack(members, int(y0), min(r, 10 * sigma) * (1 - 1e-7), sigma, rng, refine=0) >= -1e-12
+
+
+def test_thm5_printed_radius_is_refuted_by_the_pinned_counterexample():
+    members = vs._eas_pinned(1.0)[0]
+    probs = np.stack([m.probabilities(np.zeros(2), 1.0) for m in members])
+    printed = float(sg.eas_radius_printed(probs, 1.0))
+    flip = norm.ppf(0.6)  # member A flips there along -e1; member B does not move
+    assert printed > 1.7 * flip
+    assert vs.eas_margin(members, np.array([-(flip + 1e-6), 0.0]), 0, 1.0) < 0
+
+
+# --- Corollaries 2 and 4 on generated instances ---------------------------------------------------
+
+
+@given(ens=band_ensembles())
+def test_cor2_generated_band_ensembles(ens):
+    lows, highs, flips, w, sigma = ens
+    m, dm = vs._band_margins(lows, highs, flips, np.array(0.0), sigma)
+    if m @ w <= 0:
+        return
+    lower, upper = vs.band_margin_radius_bracket(lows, highs, flips, w, sigma)
+    assert lower <= upper
+    grads = dm[:, None] * np.ones(1)
+    beta = float(sm.smoothness_constant_tight(sigma))
+    for r in np.linspace(0.01, 4.0, 40) * sigma:
+        if sm.cor2_sufficient(grads, m, w, r, sigma, beta=beta):
+            assert r <= upper * (1 + 1e-9)
+        if r < lower:
+            assert sm.cor2_necessary(grads, m, w, r, sigma, beta=beta)
+
+
+@given(t=cor4_tuples(), sigma=sigmas)
+@example(t=(0.7, 0.7, 0.5, 0.5), sigma=1.0)  # delta = 0, p = 1/2: r_G = r_H
+@example(t=(0.8, 0.7, 0.5, 1.0), sigma=1.0)  # p_ab at the lower Frechet bound, P(EBS right) = 1
+def test_cor4_generated_tuples(t, sigma):
+    p_a, p_b, p_ab, p = t
+    r_g, r_h, prob = vs.cor4_truth(p_a, p_b, p_ab, p, sigma)
+    assert float(sg.ebs_mme_probability(p_a, p_b, p_ab, p)) == pytest.approx(prob, abs=1e-14)
+    threshold = float(sg.cor4_threshold(p_a, p_b, p_ab))
+    if p > threshold:
+        assert r_g > r_h
+    if p <= 0.5:
+        assert r_h >= r_g - 1e-12 * sigma
+    if p_a - p_b > 1e-6:
+        printed = 0.5 + 1 / (2 + 4 * (p_b - p_ab) / (p_a - p_b))
+        assert printed == pytest.approx(threshold, rel=1e-9)
