@@ -291,4 +291,16 @@ VERIFY_EVIDENCE: dict[str, tuple[str, ...]] = {
         "tests/verify/test_checks_smoothing.py::test_mutation_caught",
         "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
+    "lemD4": (
+        "tests/verify/test_coverage.py::test_algebra_check_passes_and_mutations_fail",
+        "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
+    ),
+    "gd-pairwise": (
+        "tests/verify/test_coverage.py::test_algebra_check_passes_and_mutations_fail",
+        "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
+    ),
+    "gd-cosine": (
+        "tests/verify/test_coverage.py::test_algebra_check_passes_and_mutations_fail",
+        "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
+    ),
 }

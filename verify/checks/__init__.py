@@ -18,7 +18,7 @@ from typing import Callable
 
 __all__ = ["Profile", "PROFILES", "CheckOutcome", "Check", "Mutation", "all_checks", "CHECK_MODULES"]
 
-CHECK_MODULES = ("conditions", "smoothing", "statistical")
+CHECK_MODULES = ("conditions", "smoothing", "statistical", "algebra")
 
 
 @dataclass(frozen=True)
