@@ -1,0 +1,120 @@
+"""LeNet base models of the paper's MNIST experiments (Appendix F.1), held as one batched ensemble.
+
+Architecture of each member (Salman et al.'s and Cohen et al.'s MNIST LeNet): conv 1->20 5x5, ReLU,
+max-pool 2; conv 20->50 5x5, ReLU, max-pool 2; linear 800->500, ReLU; linear 500->10. Inputs are in
+[0, 1] and are not normalised, so the smoothing sigma is measured in pixel space.
+
+:class:`LeNetEnsemble` stores the parameters of all N members stacked along a leading axis and runs
+them as one computation: the convolutions are grouped convolutions (one group per member) and the
+linear layers are batched matrix products. A forward, a backward and the input gradients of every
+member are therefore one pass each. The input may be shared, shape (B, 1, 28, 28), or given per
+member, shape (B, N, 1, 28, 28); the second form is what makes per-member input gradients a single
+backward (each member only sees its own copy) and lets the SmoothAdv attack move each member's
+input independently.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["LeNet", "LeNetEnsemble", "INPUT_SHAPE"]
+
+INPUT_SHAPE = (1, 28, 28)
+
+
+class LeNet(nn.Module):
+    """One LeNet member as an ordinary module, (B, 1, 28, 28) -> logits (B, C)."""
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.fc1 = nn.Linear(800, 500)
+        self.fc2 = nn.Linear(500, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc1(x.flatten(1)))
+        return self.fc2(x)
+
+
+_PARAM_NAMES = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
+                "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
+
+
+class LeNetEnsemble(nn.Module):
+    """N LeNet members evaluated together: x (B, 1, 28, 28) or (B, N, 1, 28, 28) -> logits (B, N, C).
+
+    Each member is initialised exactly as a freshly constructed :class:`LeNet` (PyTorch's default
+    initialisation), one after the other from the current random state, so ``torch.manual_seed(s)``
+    followed by the constructor is reproducible.
+    """
+
+    def __init__(self, num_members: int = 3, num_classes: int = 10) -> None:
+        super().__init__()
+        if num_members < 1:
+            raise ValueError(f"num_members must be at least 1, got {num_members}")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+        self.num_members = int(num_members)
+        self.num_classes = int(num_classes)
+        members = [LeNet(num_classes) for _ in range(num_members)]
+        for name in _PARAM_NAMES:
+            stacked = torch.stack([m.get_parameter(name).detach() for m in members])
+            self.register_parameter(name.replace(".", "_"), nn.Parameter(stacked.clone()))
+
+    # -- conversion to and from ordinary modules ------------------------------------------------
+    @classmethod
+    def from_members(cls, members: list[LeNet]) -> "LeNetEnsemble":
+        """Stack N :class:`LeNet` modules (copies of their parameters)."""
+        if not members:
+            raise ValueError("need at least one member")
+        num_classes = members[0].fc2.out_features
+        ens = cls(len(members), num_classes)
+        with torch.no_grad():
+            for name in _PARAM_NAMES:
+                stacked = torch.stack([m.get_parameter(name).detach() for m in members])
+                ens.get_parameter(name.replace(".", "_")).copy_(stacked)
+        return ens.to(members[0].conv1.weight.device)
+
+    def member(self, index: int) -> LeNet:
+        """A standalone :class:`LeNet` holding a copy of member ``index``'s parameters."""
+        if not 0 <= index < self.num_members:
+            raise IndexError(f"member index {index} out of range for {self.num_members} members")
+        net = LeNet(self.num_classes).to(self.conv1_weight.device, self.conv1_weight.dtype)
+        with torch.no_grad():
+            for name in _PARAM_NAMES:
+                net.get_parameter(name).copy_(self.get_parameter(name.replace(".", "_"))[index])
+        return net
+
+    def members(self) -> list[LeNet]:
+        return [self.member(i) for i in range(self.num_members)]
+
+    # -- the batched forward --------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = self.num_members
+        if x.dim() == 4 and tuple(x.shape[1:]) == INPUT_SHAPE:
+            batch = x.shape[0]
+            # Shared input: one convolution with N*20 output channels serves every member.
+            h = F.conv2d(x, self.conv1_weight.reshape(n * 20, 1, 5, 5), self.conv1_bias.reshape(-1))
+        elif x.dim() == 5 and x.shape[1] == n and tuple(x.shape[2:]) == INPUT_SHAPE:
+            batch = x.shape[0]
+            h = F.conv2d(x.reshape(batch, n, 28, 28), self.conv1_weight.reshape(n * 20, 1, 5, 5),
+                         self.conv1_bias.reshape(-1), groups=n)
+        else:
+            raise ValueError(f"expected input of shape (B, 1, 28, 28) or (B, {n}, 1, 28, 28), "
+                             f"got {tuple(x.shape)}")
+        h = F.max_pool2d(F.relu(h), 2)                                      # (B, N*20, 12, 12)
+        h = F.conv2d(h, self.conv2_weight.reshape(n * 50, 20, 5, 5), self.conv2_bias.reshape(-1),
+                     groups=n)
+        h = F.max_pool2d(F.relu(h), 2)                                      # (B, N*50, 4, 4)
+        h = h.reshape(batch, n, 800).transpose(0, 1)                        # (N, B, 800)
+        h = torch.relu(torch.baddbmm(self.fc1_bias.unsqueeze(1), h, self.fc1_weight.transpose(1, 2)))
+        out = torch.baddbmm(self.fc2_bias.unsqueeze(1), h, self.fc2_weight.transpose(1, 2))
+        return out.transpose(0, 1)                                          # (B, N, C)
+
+    def extra_repr(self) -> str:
+        return f"num_members={self.num_members}, num_classes={self.num_classes}"

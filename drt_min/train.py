@@ -1,0 +1,278 @@
+"""One training loop for Gaussian augmentation, SmoothAdv and DRT: :func:`train`.
+
+The method is a matter of weights and options of :class:`drt_min.config.TrainConfig`:
+
+* ``rho1 = rho2 = 0, attack_steps = 0``: Gaussian augmentation (Cohen et al.): every image gives
+  ``noise_copies`` noisy copies with fresh noise every step; the loss is the members' cross-entropy.
+* ``attack_steps > 0``: SmoothAdv (Salman et al.): the standard loss is the cross-entropy on the
+  PGD-attacked images plus the same noise draws (:mod:`drt_min.attacks`), epsilon warmed up.
+* ``rho1 > 0`` or ``rho2 > 0``: DRT (Section 3): on each noisy input ``x0 + eps`` the GD and CM
+  losses of every valid pair are added (:mod:`drt_min.losses`; the readings of the ambiguous points
+  are documented there). The margins, their input gradients and the cross-entropy come from one
+  forward of all members; the input gradients of all members are one backward with
+  ``create_graph=True`` (each member sees its own copy of the input), so the GD loss trains through
+  them. With SmoothAdv base losses the DRT terms are computed on the clean noisy input and the
+  adversarial and clean noisy inputs go through the ensemble in one concatenated forward.
+
+Training state is saved after every epoch to one checkpoint (atomic write, see
+:mod:`drt_min.checkpoint`) and an existing checkpoint with the same configuration is resumed (its
+``epochs`` may be raised). The data order and the noise of epoch e come from generators seeded by
+(seed, e), so a resumed run computes exactly what an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import pathlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from drt_min import losses
+from drt_min.attacks import smoothadv_pgd
+from drt_min.checkpoint import load_checkpoint, load_ensemble, resolve_device, save_checkpoint
+from drt_min.config import TrainConfig, to_dict
+from drt_min.data import epoch_batches, load_mnist, synthetic_digits
+from drt_min.models import LeNetEnsemble
+
+__all__ = ["train", "TrainResult", "training_step", "derive_seed", "load_training_data",
+           "epsilon_at", "lr_at", "build_model"]
+
+
+@dataclass
+class TrainResult:
+    model: LeNetEnsemble
+    checkpoint: pathlib.Path
+    sha256: str
+    history: list[dict[str, float]]
+    resumed_from_epoch: int
+
+
+def derive_seed(*parts: int | str) -> int:
+    """A 63-bit seed from a tuple (e.g. (seed, 'noise', epoch)), stable across platforms."""
+    text = "/".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:8], "little") & ((1 << 63) - 1)
+
+
+def lr_at(cfg: TrainConfig, epoch: int) -> float:
+    """Step decay: ``lr * lr_gamma ** (epoch // lr_step)`` (epoch counted from 0)."""
+    return cfg.lr * cfg.lr_gamma ** (epoch // cfg.lr_step)
+
+
+def epsilon_at(cfg: TrainConfig, epoch: int) -> float:
+    """SmoothAdv epsilon of ``epoch``: ramped linearly over the warm-up epochs, then constant."""
+    if cfg.attack_warmup_epochs <= 0:
+        return cfg.attack_eps
+    return cfg.attack_eps * min(1.0, (epoch + 1) / cfg.attack_warmup_epochs)
+
+
+def load_training_data(cfg: TrainConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    if cfg.synthetic > 0:
+        images, labels, _ = synthetic_digits(cfg.synthetic, min(cfg.num_classes, 7), seed=cfg.seed,
+                                             device=device)
+    else:
+        images, labels = load_mnist("train", cfg.data_dir or None, device)
+    if cfg.train_subset:
+        images, labels = images[:cfg.train_subset], labels[:cfg.train_subset]
+    return images, labels
+
+
+def build_model(cfg: TrainConfig, device: torch.device) -> tuple[LeNetEnsemble, str]:
+    """Fresh members seeded by ``cfg.seed``, or the ensemble of ``cfg.init_from``; (model, parent sha)."""
+    if cfg.init_from:
+        model, meta = load_ensemble(cfg.init_from, device)
+        if meta["num_members"] != cfg.num_members or meta["num_classes"] != cfg.num_classes:
+            raise ValueError(f"{cfg.init_from} holds {meta['num_members']} members of "
+                             f"{meta['num_classes']} classes, the config asks for "
+                             f"{cfg.num_members} of {cfg.num_classes}")
+        return model.train(), meta["sha256"]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(cfg.seed, "init"))
+        model = LeNetEnsemble(cfg.num_members, cfg.num_classes)
+    return model.to(device).train(), ""
+
+
+def _draw_noise(cfg: TrainConfig, m: int, b: int, n: int, shape: tuple[int, ...],
+                generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """(m, B, N, *shape) noise of std sigma: shared across members or independent per member."""
+    members = 1 if cfg.shared_noise else n
+    noise = torch.randn((m, b, members, *shape), generator=generator, device=device)
+    return noise.mul_(cfg.sigma).expand(m, b, n, *shape)
+
+
+def training_step(model: LeNetEnsemble, optimizer: torch.optim.Optimizer | None,
+                  images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig,
+                  generator: torch.Generator, epsilon: float | None = None) -> dict[str, torch.Tensor]:
+    """One step of the unified objective on a batch; returns detached statistics (tensors).
+
+    ``L = sum_i L_std,i + rho1 * GD + rho2 * CM``. With ``optimizer=None`` only the loss is built and
+    backpropagated (used by the benchmark to time steps without changing the model).
+    """
+    b, n, m = images.shape[0], model.num_members, cfg.noise_copies
+    shape = tuple(images.shape[1:])
+    drt_on = cfg.rho1 > 0 or cfg.rho2 > 0
+    attack = cfg.attack_steps > 0
+    eps = cfg.attack_eps if epsilon is None else epsilon
+    targets = labels.repeat(m)                                              # noise index outer
+    noise = _draw_noise(cfg, m, b, n, shape, generator, images.device)
+    clean_noisy = images.view(1, b, 1, *shape) + noise                      # (m, B, N, *shape)
+    if attack:
+        adv = smoothadv_pgd(model, images, labels, noise, epsilon=eps, steps=cfg.attack_steps)
+        std_inputs = (adv.unsqueeze(0) + noise).reshape(m * b, n, *shape)
+    elif drt_on:
+        std_inputs = None                                                   # the DRT inputs serve
+    elif cfg.shared_noise:
+        std_inputs = clean_noisy[:, :, 0].reshape(m * b, *shape)            # one shared input
+    else:
+        std_inputs = clean_noisy.reshape(m * b, n, *shape)
+
+    stats: dict[str, torch.Tensor] = {}
+    if drt_on:
+        drt_inputs = clean_noisy.reshape(m * b, n, *shape).detach().clone()
+        if cfg.rho1 > 0:
+            drt_inputs.requires_grad_(True)
+        if attack:
+            logits_all = model(torch.cat([std_inputs, drt_inputs]))
+            std_logits, drt_logits = logits_all[: m * b], logits_all[m * b:]
+        else:
+            drt_logits = std_logits = model(drt_inputs)
+        margins, _ = losses.label_margins(drt_logits.softmax(-1), targets)
+        correct = losses.correct_members(drt_logits, targets)
+        grads = None
+        if cfg.rho1 > 0:
+            (grads,) = torch.autograd.grad(margins.sum(), drt_inputs, create_graph=True)
+            grads = grads.reshape(m * b, n, -1)
+        reg, gd, cm = losses.drt_regularizer(
+            margins, grads, correct, rho1=cfg.rho1, rho2=cfg.rho2,
+            ordered_pairs=cfg.pairs == "ordered", squared=cfg.gd_norm == "squared",
+            normalize=cfg.normalize, variant=cfg.variant)
+        std = losses.standard_loss(std_logits, targets)
+        loss = std + reg
+        stats.update(gd=gd.detach(), cm=cm.detach())
+    else:
+        std_logits = model(std_inputs)
+        std = loss = losses.standard_loss(std_logits, targets)
+        drt_logits = std_logits
+        correct = losses.correct_members(drt_logits, targets)
+    if optimizer is not None:
+        optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if optimizer is not None:
+        optimizer.step()
+    valid = losses.valid_pairs(correct)
+    pairs_per_input = n * (n - 1) // 2
+    stats.update(
+        loss=loss.detach(), std=std.detach(),
+        acc=correct.float().mean(),
+        valid=valid.sum() / max(1, valid.shape[0] * pairs_per_input),
+    )
+    stats.setdefault("gd", torch.zeros((), device=images.device))
+    stats.setdefault("cm", torch.zeros((), device=images.device))
+    return stats
+
+
+def _same_run(saved: dict[str, Any], cfg: TrainConfig) -> bool:
+    """A checkpoint can be resumed by ``cfg`` when every field but ``epochs`` (and ``device``) agrees."""
+    mine = to_dict(cfg)
+    ignore = {"epochs", "device"}
+    return {k: v for k, v in saved.items() if k not in ignore} == \
+        {k: v for k, v in mine.items() if k not in ignore}
+
+
+def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = True,
+          resume: bool = True, data: tuple[torch.Tensor, torch.Tensor] | None = None,
+          log=print) -> TrainResult:
+    """Train an ensemble as ``cfg`` says, writing (and resuming) ``checkpoint`` after every epoch.
+
+    ``data`` optionally gives the training (images, labels) directly (otherwise MNIST or the
+    synthetic set per ``cfg``). Returns the trained model, the checkpoint path and sha256, and the
+    per-epoch history.
+    """
+    from tqdm.auto import tqdm
+
+    checkpoint = pathlib.Path(checkpoint)
+    device = resolve_device(cfg.device)
+    images, labels = data if data is not None else load_training_data(cfg, device)
+    images, labels = images.to(device), labels.to(device)
+    if int(labels.max()) >= cfg.num_classes:
+        raise ValueError(f"label {int(labels.max())} does not fit num_classes={cfg.num_classes}")
+
+    model, parent_sha = build_model(cfg, device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                weight_decay=cfg.weight_decay)
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    if resume and checkpoint.exists():
+        payload, _ = load_checkpoint(checkpoint, map_location=device)
+        if not _same_run(payload["config"], cfg):
+            raise ValueError(f"{checkpoint} was written by a different configuration; choose another "
+                             f"output path or pass --no-resume")
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        history = list(payload.get("history", []))
+        start_epoch = int(payload["epoch"])
+        parent_sha = str(payload.get("parent_sha256", parent_sha))
+        if log and start_epoch:
+            log(f"resuming {checkpoint} at epoch {start_epoch}/{cfg.epochs}")
+    sha = ""
+    num = images.shape[0]
+    steps_per_epoch = math.ceil(num / cfg.batch_size)
+    method = ("SmoothAdv" if cfg.attack_steps else "Gaussian") + \
+        (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g})" if cfg.rho1 or cfg.rho2 else "")
+    for epoch in range(start_epoch, cfg.epochs):
+        lr = lr_at(cfg, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        eps = epsilon_at(cfg, epoch)
+        order_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "order", epoch))
+        noise_gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "noise", epoch))
+        sums = {k: torch.zeros((), device=device) for k in ("loss", "std", "gd", "cm", "acc", "valid")}
+        seen = 0
+        start = time.perf_counter()
+        bar = tqdm(total=steps_per_epoch, desc=f"{method} epoch {epoch + 1}/{cfg.epochs}",
+                   disable=None if progress else True, leave=False, unit="step")
+        model.train()
+        for step, idx in enumerate(epoch_batches(num, cfg.batch_size, order_gen, device)):
+            stats = training_step(model, optimizer, images[idx], labels[idx], cfg, noise_gen, eps)
+            w = idx.numel()
+            for k in sums:
+                sums[k] += stats[k] * w
+            seen += w
+            bar.update(1)
+            if step % 10 == 0 or step == steps_per_epoch - 1:
+                rate = seen * cfg.noise_copies / max(time.perf_counter() - start, 1e-9)
+                bar.set_postfix(loss=f"{float(stats['loss']):.3f}", acc=f"{float(stats['acc']):.3f}",
+                                valid=f"{float(stats['valid']):.2f}", inputs_s=f"{rate:.0f}")
+        bar.close()
+        seconds = time.perf_counter() - start
+        record = {k: float(v) / max(seen, 1) for k, v in sums.items()}
+        record.update(epoch=float(epoch + 1), lr=lr, epsilon=eps if cfg.attack_steps else 0.0,
+                      seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
+        history.append(record)
+        sha = save_checkpoint(checkpoint, {
+            "config": to_dict(cfg), "epoch": epoch + 1, "num_members": cfg.num_members,
+            "num_classes": cfg.num_classes, "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(), "history": history, "parent_sha256": parent_sha,
+        })
+        if log:
+            log(f"{method} epoch {epoch + 1}/{cfg.epochs}: loss {record['loss']:.4f} "
+                f"(std {record['std']:.4f}, gd {record['gd']:.4f}, cm {record['cm']:.4f}) "
+                f"noisy acc {record['acc']:.4f} valid pairs {record['valid']:.3f} "
+                f"lr {lr:g} {seconds:.1f}s ({record['inputs_per_s']:.0f} inputs/s)")
+    if not sha:
+        if not checkpoint.exists():
+            # zero epochs requested: still write the (initial) state so later stages can use it
+            sha = save_checkpoint(checkpoint, {
+                "config": to_dict(cfg), "epoch": 0, "num_members": cfg.num_members,
+                "num_classes": cfg.num_classes, "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "history": [], "parent_sha256": parent_sha})
+        else:
+            from drt_min.checkpoint import sha256_file
+            sha = sha256_file(checkpoint)
+    model.eval()
+    return TrainResult(model=model, checkpoint=checkpoint, sha256=sha, history=history,
+                       resumed_from_epoch=start_epoch)
+

@@ -1,0 +1,125 @@
+"""The end-to-end run: `python -m drt_min run --preset smoke`, resume, and the comparison report."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+from drt_min import config as C
+from drt_min.checkpoint import sha256_file
+from drt_min.run import comparison_table, read_certificates, run, write_comparison
+from tests.helpers.training import REPO, require_mnist, single_thread  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def _has_certifier() -> bool:
+    try:
+        import drt_min.certify  # noqa: F401
+        import drt_min.report  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_certifier = pytest.mark.skipif(not _has_certifier(), reason="drt_min.certify not available")
+
+
+@needs_certifier
+def test_smoke_preset_end_to_end_under_two_minutes_and_resumes(tmp_path):
+    data_dir = require_mnist()
+    out = tmp_path / "run"
+    env = dict(os.environ, DRT_DATA_DIR=str(data_dir))
+    cmd = [sys.executable, "-m", "drt_min", "run", "--preset", "smoke", "--out", str(out),
+           "--no-progress", "--device", "cpu"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert elapsed < 120, f"smoke run took {elapsed:.0f}s"
+
+    for stage in ("pretrain", "drt", "control"):
+        assert (out / "checkpoints" / f"{stage}.pt").is_file()
+    for stage in ("drt", "control"):
+        cert = out / "certify" / stage
+        for name in ("we", "mme", "member0", "member1", "member2", "eas"):
+            rows = read_certificates(cert / f"{name}.tsv")
+            assert [r["idx"] for r in rows] == [0, 1000, 2000, 3000, 4000]
+        manifest = json.loads((cert / "manifest.json").read_text())
+        text = json.dumps(manifest)
+        assert sha256_file(out / "checkpoints" / f"{stage}.pt") in text
+        assert (cert / "summary.md").is_file()
+    comparison = (out / "comparison.md").read_text()
+    assert "| DRT | MME |" in comparison and "| control (rho=0) | MME |" in comparison
+    assert (out / "comparison.png").stat().st_size > 1000
+    saved = json.loads((out / "run_config.json").read_text())
+    assert saved["preset"] == "smoke"
+    assert C.from_dict(C.RunConfig, saved["config"]) == C.replace(C.get_preset("smoke"),
+                                                                    device="cpu")
+
+    before = {p: p.read_bytes() for p in (out / "certify").rglob("*.tsv")}
+    ckpt = sha256_file(out / "checkpoints" / "drt.pt")
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sha256_file(out / "checkpoints" / "drt.pt") == ckpt  # nothing retrained
+    assert {p: p.read_bytes() for p in (out / "certify").rglob("*.tsv")} == before
+
+    other = subprocess.run(cmd + ["--rho1", "3.0"], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert other.returncode == 2 and "different configuration" in other.stderr
+
+
+@needs_certifier
+def test_run_on_the_synthetic_set_needs_no_mnist(tmp_path):
+    cfg = C.RunConfig(sigma=0.25, synthetic=8, batch_size=16, noise_copies=1, pretrain_epochs=2,
+                      pretrain_lr=0.05, finetune_epochs=1, finetune_lr=0.01, rho1=0.5, rho2=0.5,
+                      cert_every=3, cert_max_images=4, cert_n0=10, cert_n=50, cert_batch=200,
+                      device="cpu")
+    outputs = run(cfg, tmp_path, progress=False, log=None)
+    table = outputs["table"]
+    assert [(r["ensemble"], r["protocol"]) for r in table] == [
+        ("DRT", "MME"), ("control (rho=0)", "MME"), ("DRT", "WE"), ("control (rho=0)", "WE")]
+    assert all(len(r["accuracy"]) == 11 and r["images"] == 4 for r in table)
+    assert set(outputs["timings"]) >= {"pretrain_s", "drt_s", "control_s", "certify_drt_s"}
+
+
+def _write_tsv(path: pathlib.Path, rows):
+    lines = ["idx\tlabel\tpredict\tradius\tcorrect\ttime"]
+    lines += [f"{i}\t{lab}\t{pred}\t{rad!r}\t{int(lab == pred)}\t0.1" for i, lab, pred, rad in rows]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_comparison_table_numbers(tmp_path):
+    for stage, radii in (("drt", [0.0, 0.3, 0.6, 1.1]), ("ctl", [0.1, 0.2, 0.2, 0.0])):
+        d = tmp_path / stage
+        d.mkdir()
+        for protocol in ("mme", "we"):
+            # image 3 is wrong in both: its radius must not count
+            _write_tsv(d / f"{protocol}.tsv",
+                       [(k, 1, 1 if k < 3 else 2, r) for k, r in enumerate(radii)])
+    table = comparison_table(tmp_path / "drt", tmp_path / "ctl")
+    drt, ctl = table[0], table[1]
+    assert drt["accuracy"][:4] == [0.75, 0.5, 0.25, 0.0]
+    assert ctl["accuracy"][:2] == [0.75, 0.0]
+    assert drt["acr"] == pytest.approx(0.9 / 4)
+    cfg = C.get_preset("smoke")
+    path = write_comparison(tmp_path, cfg, table, plot=False)
+    text = path.read_text()
+    assert "| DRT | MME | 75.0 | 50.0 | 25.0 | 0.0 |" in text
+    assert (tmp_path / "comparison.csv").read_text().count("\n") == 5
+
+
+def test_read_certificates_validates(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("idx\tlabel\tpredict\tradius\tcorrect\n0\t1\t1\t0.5\t1\n")
+    with pytest.raises(ValueError, match="header"):
+        read_certificates(bad)
+    bad.write_text("idx\tlabel\tpredict\tradius\tcorrect\ttime\n0\t1\t1\t0.5\t2\t0.1\n")
+    with pytest.raises(ValueError, match="invalid row"):
+        read_certificates(bad)
