@@ -1,0 +1,201 @@
+"""Throughput of drt_min's certifier against a Cohen-style reference, same models, same n.
+
+The reference follows Cohen et al.'s ``core.py``: one image and one protocol at a time; per batch
+``x.repeat`` + ``randn_like``; the ensemble module's forward; predictions counted in a Python loop
+over the samples. It certifies WE, MME and each member in separate runs (it has no EAS: EAS needs
+every member's counts at once). drt_min certifies all of them, and EAS, in one pass.
+
+    python benchmarks/certify.py                      # defaults sized for 2 CPU cores, a few minutes
+    python benchmarks/certify.py --device cuda --images 100 --n 100000
+
+Prints samples/s (noisy forward samples, n0 + n per image) per protocol and the ratios, with the
+device, torch version, thread count and load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from drt_min.certify import certify_dataset
+from drt_min.ensemble import ProtocolClassifier, protocol_names
+from drt_min.smoothing import lower_confidence_bound, radius_from_bound
+
+
+class CohenReference:
+    """Cohen et al.'s ``Smooth.certify`` over one protocol of an ensemble."""
+
+    def __init__(self, base_classifier, num_classes, sigma):
+        self.base_classifier, self.num_classes, self.sigma = base_classifier, num_classes, sigma
+
+    def certify(self, x, n0, n, alpha, batch_size):
+        self.base_classifier.eval()
+        counts_selection = self._sample_noise(x, n0, batch_size)
+        cAHat = counts_selection.argmax().item()
+        counts_estimation = self._sample_noise(x, n, batch_size)
+        nA = counts_estimation[cAHat].item()
+        pABar = float(lower_confidence_bound(nA, n, alpha))
+        if pABar < 0.5:
+            return -1, 0.0
+        return cAHat, float(radius_from_bound(pABar, self.sigma))
+
+    def _sample_noise(self, x, num, batch_size):
+        with torch.no_grad():
+            counts = np.zeros(self.num_classes, dtype=int)
+            for _ in range(int(np.ceil(num / batch_size))):
+                this_batch_size = min(batch_size, num)
+                num -= this_batch_size
+                batch = x.repeat((this_batch_size, 1, 1, 1))
+                noise = torch.randn_like(batch, device=x.device) * self.sigma
+                predictions = self.base_classifier(batch + noise).argmax(1)
+                counts += self._count_arr(predictions.cpu().numpy(), self.num_classes)
+            return counts
+
+    def _count_arr(self, arr, length):
+        counts = np.zeros(length, dtype=int)
+        for idx in arr:
+            counts[idx] += 1
+        return counts
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run_reference(model, images, protocol, *, sigma, n0, n, alpha, batch_size, device):
+    smooth = CohenReference(ProtocolClassifier(model, protocol), model.num_classes, sigma)
+    _sync(device)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for x in images:
+        smooth.certify(x.to(device), n0, n, alpha, batch_size)
+    _sync(device)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def run_ours(model, images, labels, *, sigma, n0, n, alpha, batch_size, device):
+    with tempfile.TemporaryDirectory() as out:
+        _sync(device)
+        t0, c0 = time.perf_counter(), time.process_time()
+        certify_dataset(model, images, labels, range(len(images)), sigma=sigma, n0=n0, n=n,
+                        alpha=alpha, batch_size=batch_size, seed=0, out_dir=out, device=device,
+                        progress=False)
+        _sync(device)
+        return time.perf_counter() - t0, time.process_time() - c0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--images", type=int, default=4)
+    p.add_argument("--n0", type=int, default=100)
+    p.add_argument("--n", type=int, default=1500)
+    p.add_argument("--alpha", type=float, default=0.001)
+    p.add_argument("--sigma", type=float, default=0.25)
+    p.add_argument("--batch", type=int, nargs="+", default=[1000, 250],
+                   help="batch sizes; both certifiers run at each (1000 is Cohen et al.'s default)")
+    p.add_argument("--members", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=2,
+                   help="interleaved repetitions; the fastest of each is reported (robust to other load)")
+    p.add_argument("--data-dir", default=None, help="directory holding mnist/ (default: $DRT_DATA_DIR, "
+                   "else ../shared/data beside the repository)")
+    p.add_argument("--protocols", nargs="+", default=None,
+                   help="reference protocols (default: we, mme and every member)")
+    args = p.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    from drt_min.data import load_mnist
+    from drt_min.models import LeNetEnsemble
+
+    torch.manual_seed(0)
+    model = LeNetEnsemble(args.members, 10).to(device).eval()
+    try:
+        data_dir = args.data_dir or os.environ.get("DRT_DATA_DIR") or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+        images, labels = load_mnist("test", data_dir, "cpu")
+        source = "MNIST test images"
+    except FileNotFoundError:
+        gen = torch.Generator().manual_seed(0)
+        images, labels = torch.rand(1000, 1, 28, 28, generator=gen), torch.randint(0, 10, (1000,), generator=gen)
+        source = "uniform random 28x28 images (MNIST not found)"
+    step = len(images) // args.images
+    images, labels = images[::step][: args.images].contiguous(), labels[::step][: args.images].contiguous()
+    protocols = args.protocols or protocol_names(args.members)
+    samples = args.images * (args.n0 + args.n)
+
+    print(f"device: {device} ({platform.processor() or platform.machine()}), torch {torch.__version__}, "
+          f"threads {torch.get_num_threads()}, cpus {os.cpu_count()}, python {sys.version.split()[0]}")
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"model: drt_min.models.LeNetEnsemble, {args.members} members, random init; data: {source}")
+    print(f"images {args.images}, n0 {args.n0}, n {args.n}, alpha {args.alpha}, sigma {args.sigma}; "
+          f"{samples} noisy samples per image set and protocol; fastest of {args.repeats} interleaved runs")
+
+    # warm-up (allocator, oneDNN kernels)
+    run_ours(model, images[:1], labels[:1], sigma=args.sigma, n0=args.n0, n=args.n0, alpha=args.alpha,
+             batch_size=max(args.batch), device=device)
+    run_reference(model, images[:1], "we", sigma=args.sigma, n0=args.n0, n=args.n0, alpha=args.alpha,
+                  batch_size=max(args.batch), device=device)
+
+    kw = dict(sigma=args.sigma, n0=args.n0, n=args.n, alpha=args.alpha, device=device)
+    inf = (float("inf"), float("inf"))
+    best_ref = {(b, proto): inf for b in args.batch for proto in protocols}
+    best_ours = {b: inf for b in args.batch}
+    for _ in range(args.repeats):
+        for batch in args.batch:
+            for proto in protocols:
+                wall, cpu = run_reference(model, images, proto, batch_size=batch, **kw)
+                old_wall, old_cpu = best_ref[batch, proto]
+                best_ref[batch, proto] = (min(old_wall, wall), min(old_cpu, cpu))
+            wall, cpu = run_ours(model, images, labels, batch_size=batch, **kw)
+            best_ours[batch] = (min(best_ours[batch][0], wall), min(best_ours[batch][1], cpu))
+
+    print()
+    print("Wall seconds and process CPU seconds, each the fastest of the repeats (CPU time is less "
+          "sensitive to other load on the machine). Forward samples: noisy inputs through the "
+          "ensemble; certificate samples: forward samples times the protocols they certify.")
+    print()
+    print("| batch | certifier | protocols | wall s | CPU s | forward samples/s (wall) | "
+          "certificate samples/s (wall) | certificate samples/CPU-s |")
+    print("|---|---|---|---|---|---|---|---|")
+    ratios = []
+    for batch in args.batch:
+        ref = {proto: best_ref[batch, proto] for proto in protocols}
+        for proto, (wall, cpu) in ref.items():
+            print(f"| {batch} | reference | {proto} | {wall:.2f} | {cpu:.2f} | {samples / wall:,.0f} | "
+                  f"{samples / wall:,.0f} | {samples / cpu:,.0f} |")
+        ref_wall = sum(w for w, _ in ref.values())
+        ref_cpu = sum(c for _, c in ref.values())
+        print(f"| {batch} | reference | {' + '.join(ref)}, one run each | {ref_wall:.2f} | {ref_cpu:.2f} | "
+              f"{samples * len(ref) / ref_wall:,.0f} | {samples * len(ref) / ref_wall:,.0f} | "
+              f"{samples * len(ref) / ref_cpu:,.0f} |")
+        ours_wall, ours_cpu = best_ours[batch]
+        n_ours = len(protocols) + 1
+        print(f"| {batch} | drt_min | all {n_ours} (incl. EAS), one pass | {ours_wall:.2f} | {ours_cpu:.2f} | "
+              f"{samples / ours_wall:,.0f} | {samples * n_ours / ours_wall:,.0f} | "
+              f"{samples * n_ours / ours_cpu:,.0f} |")
+        if "we" in ref:
+            ratios.append((batch, "WE: reference WE run vs drt_min's one pass",
+                           ref["we"][0] / ours_wall, ref["we"][1] / ours_cpu))
+        ratios.append((batch, f"{' + '.join(ref)}: reference runs vs drt_min's one pass",
+                       ref_wall / ours_wall, ref_cpu / ours_cpu))
+    print()
+    print("| batch | speed-up of drt_min | by wall time | by CPU time |")
+    print("|---|---|---|---|")
+    for batch, what, r_wall, r_cpu in ratios:
+        print(f"| {batch} | {what} | {r_wall:.2f}x | {r_cpu:.2f}x |")
+    print()
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
