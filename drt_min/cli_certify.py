@@ -1,6 +1,6 @@
 """The ``certify``, ``report`` and ``merge`` subcommands of ``python -m drt_min``.
 
-    python -m drt_min certify CHECKPOINT --out RUN_DIR [--sigma 0.25 --n0 100 --n 100000
+    python -m drt_min certify CHECKPOINT --out RUN_DIR [--sigma SIGMA --n0 100 --n 100000
         --alpha 0.001 --batch 1000 --skip 10 --max -1 --seed 0 --device auto --shard i/k]
     python -m drt_min report RUN_DIR
     python -m drt_min merge RUN_DIR
@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                     "protocol and manifest.json in --out. Rerunning the same command resumes.")
     p.add_argument("checkpoint", type=pathlib.Path, help="checkpoint written by `train`")
     p.add_argument("--out", type=pathlib.Path, required=True, help="run directory")
-    p.add_argument("--sigma", type=float, default=0.25, help="noise level in pixel space")
+    p.add_argument("--sigma", type=float, default=None,
+                   help="noise level in pixel space (default: the sigma the checkpoint was trained with)")
     p.add_argument("--n0", type=int, default=100, help="selection samples")
     p.add_argument("--n", type=int, default=100_000, help="estimation samples")
     p.add_argument("--alpha", type=float, default=0.001, help="failure probability")
@@ -76,9 +77,12 @@ def _certify(args: argparse.Namespace) -> int:
     images, labels = load_mnist(args.split, args.data_dir, "cpu")
     indices = select_indices(len(images), start=args.start, skip=args.skip, max_count=args.max)
     weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    sigma = args.sigma if args.sigma is not None else meta["config"].get("sigma")
+    if sigma is None:
+        raise ValueError("the checkpoint records no training sigma: pass --sigma")
     extra = {"checkpoint": meta["path"], "checkpoint_sha256": meta["sha256"],
              "train_config": meta["config"], "epoch": meta["epoch"], "split": args.split}
-    kwargs = dict(sigma=args.sigma, n0=args.n0, n=args.n, alpha=args.alpha, batch_size=args.batch,
+    kwargs = dict(sigma=float(sigma), n0=args.n0, n=args.n, alpha=args.alpha, batch_size=args.batch,
                   seed=args.seed, device=device, weights=weights, manifest_extra=extra,
                   progress=not args.no_progress)
     if env is not None:

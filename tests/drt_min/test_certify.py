@@ -408,3 +408,23 @@ def test_cli_certify_report_and_merge_on_a_checkpoint(tmp_path, capsys):
         _table({k: tmp_path / "run" / f"{k}.tsv" for k in names})
     assert _cli(["report", str(tmp_path / "run")]) == 0
     assert "| we |" in capsys.readouterr().out
+
+
+def test_cli_certify_takes_sigma_from_the_checkpoint(tmp_path):
+    from drt_min.checkpoint import save_checkpoint
+    from drt_min.models import LeNetEnsemble
+
+    data_dir = _data_dir()
+    torch.manual_seed(0)
+    common = ["--n0", "10", "--n", "40", "--alpha", "0.01", "--batch", "64", "--skip", "1000", "--max", "1",
+              "--data-dir", data_dir, "--device", "cpu", "--no-progress"]
+    ckpt = tmp_path / "model.pt"
+    save_checkpoint(ckpt, {"config": {"sigma": 0.75}, "epoch": 0, "num_members": 3, "num_classes": 10,
+                           "model": LeNetEnsemble(3, 10).state_dict()})
+    assert _cli(["certify", str(ckpt), "--out", str(tmp_path / "run"), *common]) == 0
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["sigma"] == 0.75
+    bare = tmp_path / "bare.pt"
+    save_checkpoint(bare, {"config": {}, "epoch": 0, "num_members": 3, "num_classes": 10,
+                           "model": LeNetEnsemble(3, 10).state_dict()})
+    with pytest.raises(ValueError, match="pass --sigma"):
+        _cli(["certify", str(bare), "--out", str(tmp_path / "run2"), *common])
