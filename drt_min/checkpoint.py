@@ -21,11 +21,11 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
-import tempfile
 from typing import Any
 
 import torch
 
+from drt_min.atomic import atomic_open
 from drt_min.models import LeNetEnsemble
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file",
@@ -58,25 +58,8 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> str:
     if missing:
         raise ValueError(f"checkpoint payload lacks {sorted(missing)}")
     payload = dict(payload, format=FORMAT)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    with atomic_open(path, "wb") as fh:
+        torch.save(payload, fh)
     return sha256_file(path)
 
 

@@ -19,10 +19,11 @@ import hashlib
 import os
 import pathlib
 import struct
-import tempfile
 import urllib.request
 
 import torch
+
+from drt_min.atomic import atomic_open
 
 __all__ = [
     "MNIST_FILES",
@@ -146,23 +147,16 @@ def download(data_dir: str | os.PathLike | None = None, *, mirrors: tuple[str, .
                 pass
         errors = []
         for mirror in mirrors:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=root)
             try:
-                with os.fdopen(fd, "wb") as out:
+                with atomic_open(target, "wb", check=lambda tmp: read_idx(tmp, expected=expected)) as out:
                     with urllib.request.urlopen(mirror + name, timeout=timeout) as response:
                         while chunk := response.read(1 << 20):
                             out.write(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
-                read_idx(tmp, expected=expected)
-                os.replace(tmp, target)
                 if progress:
                     print(f"downloaded {target}")
                 break
             except (OSError, ValueError) as exc:
                 errors.append(f"{mirror}: {exc}")
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
         else:
             raise OSError(f"could not download {name}: " + "; ".join(errors))
     _fsync_dir(root)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pathlib
-import tempfile
 from dataclasses import dataclass
+
+from drt_min.atomic import atomic_write_text
 
 __all__ = [
     "COLUMNS",
@@ -131,23 +131,6 @@ class TsvAppender:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_manifest(out_dir, manifest: dict) -> pathlib.Path:

@@ -21,14 +21,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import pathlib
-import tempfile
 import time
 from typing import Any
 
 import torch
 
+from drt_min.atomic import atomic_write_text
 from drt_min.checkpoint import resolve_device
 from drt_min.config import RunConfig, from_dict, to_dict, train_config_for
 from drt_min.train import train
@@ -38,21 +37,6 @@ __all__ = ["run", "certify_checkpoint", "comparison_table", "write_comparison", 
 
 PAPER_RADII = tuple(0.25 * i for i in range(11))
 TSV_COLUMNS = ["idx", "label", "predict", "radius", "correct", "time"]
-
-
-def _atomic_write_text(path: pathlib.Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def certification_indices(cfg: RunConfig, total: int) -> list[int]:
@@ -153,12 +137,12 @@ def write_comparison(out: pathlib.Path, cfg: RunConfig, table: list[dict[str, An
                   f" | {row['acr']:.3f} |")
         csv_lines.append(",".join([row["ensemble"], row["protocol"]] +
                                   [f"{a:.6f}" for a in row["accuracy"]] + [f"{row['acr']:.6f}"]))
-    _atomic_write_text(out / "comparison.csv", "\n".join(csv_lines) + "\n")
+    atomic_write_text(out / "comparison.csv", "\n".join(csv_lines) + "\n")
     if plot:
         plot_comparison(table, radii, out / "comparison.png", sigma=cfg.sigma)
         md += ["", "![certified accuracy](comparison.png)"]
     path = out / "comparison.md"
-    _atomic_write_text(path, "\n".join(md) + "\n")
+    atomic_write_text(path, "\n".join(md) + "\n")
     return path
 
 
@@ -200,7 +184,7 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
         if to_dict(saved_cfg) != to_dict(cfg):
             raise ValueError(f"{out} holds a run with a different configuration; use another --out")
     else:
-        _atomic_write_text(cfg_path, json.dumps(record, indent=2) + "\n")
+        atomic_write_text(cfg_path, json.dumps(record, indent=2) + "\n")
     timings: dict[str, float] = {}
     ckpt_dir = out / "checkpoints"
     start = time.perf_counter()
@@ -234,5 +218,5 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
         outputs["table"] = table
         if log:
             log(outputs["comparison"].read_text())
-    _atomic_write_text(out / "timings.json", json.dumps(timings, indent=2) + "\n")
+    atomic_write_text(out / "timings.json", json.dumps(timings, indent=2) + "\n")
     return outputs

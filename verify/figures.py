@@ -12,14 +12,13 @@ PNG or CSV). matplotlib is imported inside the functions, with the Agg backend.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
+from drt_min.atomic import atomic_open
 from theory import statistical as st
 
 __all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius"]
@@ -35,30 +34,16 @@ def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
     return np.where(lower > 0.5, sigma * stats.norm.ppf(np.clip(lower, 0.5, 1.0)), 0.0)
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_csv(path: Path, header: list[str], rows) -> None:
-    def write(tmp):
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-
-    _atomic_write(path, write)
+    with atomic_open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _save_png(fig, path: Path) -> None:
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .checks import PROFILES, Check, CheckOutcome, all_checks
-from .figures import Figure4Settings, _atomic_write, figure4, figure5
+from drt_min.atomic import atomic_write_text
+
+from .figures import Figure4Settings, figure4, figure5
 
 __all__ = ["CheckRow", "run_checks", "write_report"]
 
@@ -149,5 +151,5 @@ def write_report(out_dir, profile_name: str = "ci", seed: int = 0, progress: boo
     lines += ["", f"Total time {time.perf_counter() - start:.0f} s."]
     ok = all(r.ok for r in rows)
     path = out_dir / "report.md"
-    _atomic_write(path, lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+    atomic_write_text(path, "\n".join(lines) + "\n")
     return path, ok
