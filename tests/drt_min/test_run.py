@@ -19,19 +19,8 @@ from tests.helpers.training import REPO, require_mnist, single_thread  # noqa: F
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-def _has_certifier() -> bool:
-    try:
-        import drt_min.certify  # noqa: F401
-        import drt_min.report  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
-needs_certifier = pytest.mark.skipif(not _has_certifier(), reason="drt_min.certify not available")
-
-
-@needs_certifier
 def test_smoke_preset_end_to_end_under_two_minutes_and_resumes(tmp_path):
     data_dir = require_mnist()
     out = tmp_path / "run"
@@ -75,7 +64,6 @@ def test_smoke_preset_end_to_end_under_two_minutes_and_resumes(tmp_path):
     assert other.returncode == 2 and "different configuration" in other.stderr
 
 
-@needs_certifier
 def test_run_on_the_synthetic_set_needs_no_mnist(tmp_path):
     cfg = C.RunConfig(sigma=0.25, synthetic=8, batch_size=16, noise_copies=1, pretrain_epochs=2,
                       pretrain_lr=0.05, finetune_epochs=1, finetune_lr=0.01, rho1=0.5, rho2=0.5,

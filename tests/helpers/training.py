@@ -30,10 +30,10 @@ def mnist_data_dir() -> pathlib.Path | None:
 
 
 def require_mnist() -> pathlib.Path:
-    """The MNIST data directory, or skip the test saying where it was looked for."""
+    """The MNIST data directory, or skip the test saying where it was looked for (fail under CI)."""
     found = mnist_data_dir()
     if found is None:
-        pytest.skip("MNIST not found: set DRT_DATA_DIR to a directory holding mnist/ with the four "
+        (pytest.fail if os.environ.get("CI") else pytest.skip)("MNIST not found: set DRT_DATA_DIR to a directory holding mnist/ with the four "
                     "IDX .gz files (looked in $DRT_DATA_DIR and ../shared/data)")
     return found
 
