@@ -17,6 +17,7 @@ from scipy.integrate import IntegrationWarning, quad
 from scipy.special import expit
 from scipy.stats import norm
 
+from verify.checks.smoothing import Piecewise
 from theory.smoothing import (
     gaussian_kernel_second_derivative,
     interval_indicator_smoothed,
@@ -58,14 +59,8 @@ def second_derivative_by_quadrature(f, x, sigma, breakpoints=()):
 
 
 @dataclass(frozen=True)
-class PiecewiseConstant:
-    """``f(t) = values[k]`` on ``[edges[k-1], edges[k])`` (``edges`` increasing, one fewer than values)."""
-
-    edges: tuple[float, ...]
-    values: tuple[float, ...]
-
-    def __call__(self, t):
-        return np.asarray(self.values)[np.searchsorted(np.asarray(self.edges), t, side="right")]
+class PiecewiseConstant(Piecewise):
+    """:class:`verify.checks.smoothing.Piecewise` with a second, independent closed form of ``g''``."""
 
     def second_derivative(self, x, sigma):
         """Closed form: a sum of interval-indicator second derivatives (theory.smoothing)."""
@@ -184,12 +179,12 @@ def piecewise_constant_functions(draw, max_pieces=6, low=0.0, high=1.0):
 
 @st.composite
 def cor4_tuples(draw):
-    """Feasible (p_a, p_b, p_ab, p) of Corollary 4 with p_a >= p_b > 1/2, delta = 0 included."""
-    p_b = draw(st.floats(0.501, 0.995))
-    p_a = draw(st.one_of(st.just(p_b), st.floats(p_b, 0.999)))
+    """Feasible (p_a, p_b, p_ab, p): p_a >= p_b > 1/2, Frechet bounds on p_ab, some disagreement; delta = 0 and the edges p in {0, 1/2, 1} included."""
+    p_b = draw(st.floats(0.501, 0.999))
+    p_a = draw(st.one_of(st.just(p_b), st.floats(p_b, 0.9995)))
     lo, hi = max(0.0, p_a + p_b - 1), p_b
-    p_ab = draw(st.floats(lo, hi))
+    p_ab = draw(st.one_of(st.just(lo), st.floats(lo, hi)))
     if p_a + p_b - 2 * p_ab <= 1e-9:
         p_ab = lo
-    p = draw(st.floats(0.0, 1.0))
+    p = draw(st.one_of(st.just(0.5), st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)))
     return p_a, p_b, p_ab, p

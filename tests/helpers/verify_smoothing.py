@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from verify.checks.smoothing import Partition, Piecewise, SigmoidNet1D
+from tests.helpers.smoothing import piecewise_constant_functions
+from verify.checks.smoothing import Partition, SigmoidNet1D
 
 sigmas = st.floats(0.1, 3.0)
 
@@ -22,15 +23,9 @@ def _unit(v):
     return v / n if n > 1e-6 else np.eye(v.size)[0]
 
 
-@st.composite
-def piecewise_functions(draw, low=0.0, high=1.0):
+def piecewise_functions(low=0.0, high=1.0):
     """A piecewise-constant f with 1-6 jumps in [-3, 3] and values in [low, high]."""
-    k = draw(st.integers(1, 6))
-    edges = sorted(draw(st.lists(st.floats(-3.0, 3.0), min_size=k, max_size=k, unique=True)))
-    if np.any(np.diff(edges) < 1e-3):
-        edges = list(np.linspace(-2.0, 2.0, k))
-    values = draw(st.lists(st.floats(low, high), min_size=k + 1, max_size=k + 1))
-    return Piecewise(tuple(edges), tuple(values))
+    return piecewise_constant_functions(low=low, high=high)
 
 
 @st.composite
@@ -89,14 +84,3 @@ def band_ensembles(draw):
     return lows, lows + widths * sigma, flips, weights, sigma
 
 
-@st.composite
-def cor4_tuples(draw):
-    """Feasible (p_a, p_b, p_ab, p): p_a >= p_b > 1/2, Frechet bounds on p_ab, some disagreement."""
-    p_b = draw(st.floats(0.501, 0.999))
-    p_a = draw(st.one_of(st.just(p_b), st.floats(p_b, 0.9995)))
-    lo, hi = max(0.0, p_a + p_b - 1), p_b
-    p_ab = draw(st.one_of(st.just(lo), st.floats(lo, hi)))
-    if p_a + p_b - 2 * p_ab <= 1e-9:
-        p_ab = lo
-    p = draw(st.one_of(st.just(0.5), st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)))
-    return p_a, p_b, p_ab, p

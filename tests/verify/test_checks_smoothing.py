@@ -12,10 +12,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.stats import norm
 
+from tests.helpers.smoothing import cor4_tuples
 from tests.helpers.verify_smoothing import (
     band_ensembles,
     boxes,
-    cor4_tuples,
     linear_ensembles,
     partitions,
     piecewise_functions,
