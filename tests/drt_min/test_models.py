@@ -69,6 +69,50 @@ def test_input_gradients_of_all_members_in_one_backward():
     assert not torch.allclose(g[:, 0], g[:, 1])  # members differ, so do their gradients
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("batch", [1, 64, 150])
+def test_inference_path_equals_the_differentiable_path_and_the_member_loop(dtype, batch):
+    # 150 = two full sub-batches of 64 and a partial one
+    model, _, _ = _case(dtype=dtype)
+    assert model.inference_chunk == 64
+    x = torch.rand(batch, 1, 28, 28, dtype=dtype)
+    x[:, :, :4] = 0.0  # blank rows as in MNIST: ties inside pooling windows
+    reference = torch.stack([m(x) for m in model.members()], 1)
+    differentiable = model(x)
+    with torch.no_grad():
+        inference = model(x)
+    with torch.inference_mode():
+        inference_mode = model(x)
+    tol = {} if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(inference, differentiable.detach(), **tol)
+    torch.testing.assert_close(inference, reference.detach(), **tol)
+    torch.testing.assert_close(inference_mode, inference, rtol=0, atol=0)
+    xs = torch.rand(batch, 3, 1, 28, 28, dtype=dtype)
+    with torch.no_grad():
+        per_member = model(xs)
+    ref2 = torch.stack([m(xs[:, i]) for i, m in enumerate(model.members())], 1)
+    torch.testing.assert_close(per_member, ref2.detach(), **tol)
+
+
+def test_inference_sub_batches_do_not_change_the_result():
+    model, _, _ = _case(dtype=torch.float64)
+    x = torch.rand(130, 1, 28, 28, dtype=torch.float64)
+    with torch.no_grad():
+        whole = model(x)
+        model.inference_chunk = 7
+        pieces = model(x)
+    torch.testing.assert_close(pieces, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_strided_max_pool_equals_max_pool2d():
+    from drt_min.models import _max_pool_2x2
+
+    h = torch.randn(4, 6, 24, 24, dtype=torch.float64)
+    h[:, :, :6] = 0.5  # ties
+    assert torch.equal(_max_pool_2x2(h), F.max_pool2d(h, 2))
+    assert not torch.equal(_max_pool_2x2(h), F.avg_pool2d(h, 2))
+
+
 def test_from_members_round_trip_and_seeded_init():
     torch.manual_seed(4)
     a = LeNetEnsemble(3)
