@@ -199,19 +199,19 @@ PRESETS: dict[str, RunConfig] = {
                        finetune_lr=0.001, finetune_lr_step=30, rho1=_RHO_SMALL[0],
                        rho2=_RHO_SMALL[1], cert_every=1000, cert_max_images=5, cert_n0=10,
                        cert_n=100, cert_alpha=0.001, cert_batch=500),
-    # A few minutes on 2 cores (about 7 minutes with one thread): 8,000 training images, one noisy
-    # copy, sigma = 1.0 (where Table 6 shows DRT's largest gains), 6 base epochs, 4 fine-tuning
-    # epochs; 100 test images (every 50th), n = 2,000 (largest certifiable radius 2.70 sigma, so
-    # radii up to 2.5 are reachable). (rho1, rho2) = (2, 0.5) was the best of a sweep over rho1 in
-    # {2, 5, 10} and rho2 in {0.5, 2.5, 5} on other test images (benchmarks/results/
+    # Minutes on 2 cores: 8,000 training images, one noisy copy, sigma = 1.0 (where Table 6 shows
+    # DRT's largest gains), 6 base epochs, 4 fine-tuning epochs; certification of the paper's
+    # 1,000 test images (every 10th) with n = 1,000 (largest certifiable radius 2.46 sigma).
+    # (rho1, rho2) = (2, 0.5) was the best of a sweep over rho1 in {2, 5, 10} and rho2 in
+    # {0.5, 2.5, 5} scored on other test images (indices 5 mod 10; benchmarks/results/
     # train-cpu-preset.md); larger rho1 loses accuracy faster than it gains at this schedule.
-    # At this budget DRT + MME is NOT above the rho = 0 control beyond noise (McNemar at r = 2.0:
-    # 14% vs 14%); the preset measures the regime of the claim, it does not reproduce it.
+    # Measured (same file): DRT + MME above the control at r = 2.0 (McNemar p = 0.0025, replicated
+    # with --seed 1) and below it at r <= 0.5; about 5 minutes on 2 cores.
     "cpu": RunConfig(sigma=1.0, num_members=3, noise_copies=1, batch_size=128, train_subset=8_000,
                      pretrain_epochs=6, pretrain_lr=0.05, pretrain_lr_step=30, finetune_epochs=4,
-                     finetune_lr=0.002, finetune_lr_step=30, rho1=2.0, rho2=0.5, cert_every=50,
-                     cert_max_images=100, cert_n0=100, cert_n=2_000, cert_alpha=0.001,
-                     cert_batch=2_100),
+                     finetune_lr=0.002, finetune_lr_step=30, rho1=2.0, rho2=0.5, cert_every=10,
+                     cert_max_images=0, cert_n0=100, cert_n=1_000, cert_alpha=0.001,
+                     cert_batch=2_200),
     # Appendix F.1: 90 + 90 epochs, batch 256, every 10th test image, n0 = 100, n = 100,000.
     "paper-mnist": RunConfig(sigma=0.25, num_members=3, noise_copies=2, batch_size=256,
                              train_subset=0, pretrain_epochs=90, pretrain_lr=0.01,

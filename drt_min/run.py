@@ -18,9 +18,7 @@ same command skips finished epochs and finished certificates.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import pathlib
 import time
 from typing import Any
@@ -29,14 +27,14 @@ import torch
 
 from drt_min.atomic import atomic_write_text
 from drt_min.checkpoint import resolve_device
+from drt_min.compare import (PAPER_RADII, comparison_table, paired_tests, read_certificates,
+                             write_comparison)
 from drt_min.config import RunConfig, from_dict, to_dict, train_config_for
 from drt_min.train import train
 
-__all__ = ["run", "certify_checkpoint", "comparison_table", "write_comparison", "PAPER_RADII",
-           "read_certificates"]
+__all__ = ["run", "certify_checkpoint", "comparison_table", "paired_tests", "write_comparison",
+           "PAPER_RADII", "read_certificates"]
 
-PAPER_RADII = tuple(0.25 * i for i in range(11))
-TSV_COLUMNS = ["idx", "label", "predict", "radius", "correct", "time"]
 
 
 def certification_indices(cfg: RunConfig, total: int) -> list[int]:
@@ -74,101 +72,6 @@ def certify_checkpoint(checkpoint: pathlib.Path, out_dir: pathlib.Path, cfg: Run
                            n=cfg.cert_n, alpha=cfg.cert_alpha, batch_size=cfg.cert_batch,
                            seed=cfg.seed + 1000, out_dir=out_dir, device=device,
                            manifest_extra=extra, progress=progress)
-
-
-def read_certificates(path: pathlib.Path) -> list[dict[str, Any]]:
-    """Rows of a certificate TSV (columns ``idx label predict radius correct time`` first)."""
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        header = next(reader)
-        if header[:6] != TSV_COLUMNS:
-            raise ValueError(f"{path}: header {header[:6]} is not {TSV_COLUMNS}")
-        rows = []
-        for line in reader:
-            if not line:
-                continue
-            row = {"idx": int(line[0]), "label": int(line[1]), "predict": int(line[2]),
-                   "radius": float(line[3]), "correct": int(line[4])}
-            if row["correct"] not in (0, 1) or not (row["radius"] >= 0 or
-                                                     math.isnan(row["radius"])):
-                raise ValueError(f"{path}: invalid row {line}")
-            rows.append(row)
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    return rows
-
-
-def _curve(rows: list[dict[str, Any]], radii) -> list[float]:
-    return [sum(1 for r in rows if r["correct"] and r["radius"] >= rad) / len(rows) for rad in radii]
-
-
-def _acr(rows: list[dict[str, Any]]) -> float:
-    return sum(r["radius"] for r in rows if r["correct"]) / len(rows)
-
-
-def comparison_table(drt_dir: pathlib.Path, control_dir: pathlib.Path,
-                     protocols=("mme", "we"), radii=PAPER_RADII) -> list[dict[str, Any]]:
-    """Certified accuracy at ``radii`` and ACR of DRT and control for each protocol (one row each)."""
-    table = []
-    for protocol in protocols:
-        for name, directory in (("DRT", drt_dir), ("control (rho=0)", control_dir)):
-            rows = read_certificates(pathlib.Path(directory) / f"{protocol}.tsv")
-            table.append({"ensemble": name, "protocol": protocol.upper(), "images": len(rows),
-                          "accuracy": _curve(rows, radii), "acr": _acr(rows)})
-    return table
-
-
-def write_comparison(out: pathlib.Path, cfg: RunConfig, table: list[dict[str, Any]],
-                     radii=PAPER_RADII, *, plot: bool = True) -> pathlib.Path:
-    """``comparison.md`` and ``comparison.csv`` (and ``comparison.png``) in ``out``."""
-    out = pathlib.Path(out)
-    head = ["ensemble", "protocol"] + [f"{r:.2f}" for r in radii] + ["ACR"]
-    csv_lines = [",".join(head)]
-    md = [f"# DRT vs the rho1 = rho2 = 0 control (sigma = {cfg.sigma:g})", "",
-          f"Certified accuracy (%) at L2 radius r on {table[0]['images']} test images "
-          f"(every {cfg.cert_every}th), n0 = {cfg.cert_n0}, n = {cfg.cert_n}, "
-          f"alpha = {cfg.cert_alpha:g}. DRT: rho1 = {cfg.rho1:g}, rho2 = {cfg.rho2:g}; both "
-          f"fine-tuned for {cfg.finetune_epochs} epoch(s) from the same base members.", "",
-          "| ensemble | protocol | " + " | ".join(head[2:]) + " |",
-          "|---|---|" + "---|" * (len(head) - 2)]
-    for row in table:
-        acc = [f"{100 * a:.1f}" for a in row["accuracy"]]
-        md.append(f"| {row['ensemble']} | {row['protocol']} | " + " | ".join(acc) +
-                  f" | {row['acr']:.3f} |")
-        csv_lines.append(",".join([row["ensemble"], row["protocol"]] +
-                                  [f"{a:.6f}" for a in row["accuracy"]] + [f"{row['acr']:.6f}"]))
-    atomic_write_text(out / "comparison.csv", "\n".join(csv_lines) + "\n")
-    if plot:
-        plot_comparison(table, radii, out / "comparison.png", sigma=cfg.sigma)
-        md += ["", "![certified accuracy](comparison.png)"]
-    path = out / "comparison.md"
-    atomic_write_text(path, "\n".join(md) + "\n")
-    return path
-
-
-def plot_comparison(table: list[dict[str, Any]], radii, png_path: pathlib.Path, *,
-                    sigma: float) -> None:
-    """Certified accuracy against radius, DRT solid and control dashed, one colour per protocol."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    colours = {"MME": "tab:blue", "WE": "tab:orange"}
-    for row in table:
-        style = "-" if row["ensemble"] == "DRT" else "--"
-        ax.plot(radii, [100 * a for a in row["accuracy"]], style,
-                color=colours.get(row["protocol"], None), marker="o", markersize=3,
-                label=f"{row['ensemble']} + {row['protocol']}")
-    ax.set_xlabel("L2 radius")
-    ax.set_ylabel("certified accuracy (%)")
-    ax.set_title(f"MNIST, sigma = {sigma:g}")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(png_path, dpi=120)
-    plt.close(fig)
 
 
 def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: bool = True,
@@ -214,7 +117,8 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
     outputs: dict[str, Any] = {"checkpoints": results, "certify": cert_dirs, "timings": timings}
     if cfg.control:
         table = comparison_table(cert_dirs["drt"], cert_dirs["control"])
-        outputs["comparison"] = write_comparison(out, cfg, table)
+        paired = paired_tests(cert_dirs["drt"], cert_dirs["control"])
+        outputs["comparison"] = write_comparison(out, cfg, table, paired=paired)
         outputs["table"] = table
         if log:
             log(outputs["comparison"].read_text())

@@ -9,11 +9,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
+from scipy.stats import binomtest
 
 from drt_min import config as C
 from drt_min.checkpoint import sha256_file
-from drt_min.run import comparison_table, read_certificates, run, write_comparison
+from drt_min.run import comparison_table, paired_tests, read_certificates, run, write_comparison
 from tests.helpers.training import REPO, require_mnist, single_thread  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -46,6 +48,7 @@ def test_smoke_preset_end_to_end_under_two_minutes_and_resumes(tmp_path):
         assert (cert / "summary.md").is_file()
     comparison = (out / "comparison.md").read_text()
     assert "| DRT | MME |" in comparison and "| control (rho=0) | MME |" in comparison
+    assert "McNemar" in comparison and "ACR difference" in comparison
     assert (out / "comparison.png").stat().st_size > 1000
     saved = json.loads((out / "run_config.json").read_text())
     assert saved["preset"] == "smoke"
@@ -101,6 +104,39 @@ def test_comparison_table_numbers(tmp_path):
     text = path.read_text()
     assert "| DRT | MME | 75.0 | 50.0 | 25.0 | 0.0 |" in text
     assert (tmp_path / "comparison.csv").read_text().count("\n") == 5
+
+
+def test_paired_tests_count_discordant_images_and_test_them(tmp_path):
+    # 30 images: DRT certifies 0..19 at radius 1.0, the control certifies 10..29 at 1.0 and
+    # additionally images 0..4 at 0.5; image 29 is wrong for DRT.
+    drt = [(k, 1, 1, 1.0 if k < 20 else 0.2) for k in range(29)] + [(29, 1, 2, 0.0)]
+    ctl = [(k, 1, 1, 1.0 if k >= 10 else (0.5 if k < 5 else 0.0)) for k in range(30)]
+    for stage, rows in (("drt", drt), ("ctl", ctl)):
+        (tmp_path / stage).mkdir()
+        _write_tsv(tmp_path / stage / "mme.tsv", rows)
+    (row,) = paired_tests(tmp_path / "drt", tmp_path / "ctl", protocols=("mme",), radii=(0.0, 0.5, 1.0))
+    # r = 0: DRT wrong on 29 only -> 0 / 1; r = 0.5: DRT-only 5..9, control-only 20..29
+    assert row["drt_only"] == [0, 5, 10] and row["control_only"] == [1, 10, 10]
+    assert row["p"][1] == pytest.approx(binomtest(5, 15, 0.5).pvalue)
+    assert row["p"][2] == 1.0
+    diff = np.array([r for *_x, r in drt[:29]] + [0.0]) - np.array([r for *_x, r in ctl])
+    assert row["acr_diff"] == pytest.approx(diff.mean())
+    lo, hi = row["acr_ci"]
+    assert lo < row["acr_diff"] < hi
+    # a one-sided difference on enough images is significant
+    (tmp_path / "ctl2").mkdir()
+    _write_tsv(tmp_path / "ctl2" / "mme.tsv", [(k, 1, 1, 0.0 if k < 20 else 0.2) for k in range(30)])
+    (row2,) = paired_tests(tmp_path / "drt", tmp_path / "ctl2", protocols=("mme",), radii=(1.0,))
+    assert row2["drt_only"] == [20] and row2["control_only"] == [0] and row2["p"][0] < 1e-5
+    assert row2["acr_ci"][0] > 0
+    # different image sets cannot be paired
+    _write_tsv(tmp_path / "ctl2" / "mme.tsv", [(k + 1, 1, 1, 0.0) for k in range(30)])
+    with pytest.raises(ValueError, match="different images"):
+        paired_tests(tmp_path / "drt", tmp_path / "ctl2", protocols=("mme",))
+    cfg = C.get_preset("smoke")
+    table = comparison_table(tmp_path / "drt", tmp_path / "ctl", protocols=("mme",))
+    text = write_comparison(tmp_path, cfg, table, paired=[row], plot=False).read_text()
+    assert "McNemar" in text and "5 / 10, p = 0.3" in text
 
 
 def test_read_certificates_validates(tmp_path):
