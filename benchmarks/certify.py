@@ -136,7 +136,7 @@ def forward_table(model, plain, device, chunks, samples=2000, repeats=3) -> None
             parts = x.split(b)
             with torch.no_grad():
                 t_plain = best(lambda: [plain(p) for p in parts])
-                model.inference_chunk = 10**9
+                model.inference_chunk = b
                 t_whole = best(lambda: [model(p) for p in parts])
                 model.inference_chunk = 64
                 t_chunk = best(lambda: [model(p) for p in parts])

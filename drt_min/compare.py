@@ -21,7 +21,7 @@ from scipy.stats import binomtest
 from drt_min.atomic import atomic_write_text
 
 __all__ = ["PAPER_RADII", "TSV_COLUMNS", "read_certificates", "comparison_table", "paired_tests",
-           "write_comparison", "plot_comparison"]
+           "write_comparison", "plot_comparison", "max_certifiable_radius"]
 
 PAPER_RADII = tuple(0.25 * i for i in range(11))
 TSV_COLUMNS = ["idx", "label", "predict", "radius", "correct", "time"]

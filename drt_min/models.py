@@ -14,8 +14,9 @@ input independently.
 
 With autograd off (certification) the forward takes an inference path that computes the same
 function faster on CPU: max-pooling as four strided maxima before the ReLU, and sub-batches small
-enough for the first convolution's output to stay in cache (``inference_chunk``). The two paths
-agree to float rounding (tests compare both with a per-member loop of ordinary :class:`LeNet`).
+enough for the first convolution's output to stay in cache (``inference_chunk``, padded to full
+size so that each sample's logits do not depend on the batch it is in). The two paths agree to
+float rounding (tests compare both with a per-member loop of ordinary :class:`LeNet`).
 """
 
 from __future__ import annotations
@@ -110,10 +111,19 @@ class LeNetEnsemble(nn.Module):
         per_member = self._check_input(x)
         if torch.is_grad_enabled():
             return self._forward_differentiable(x, per_member)
-        if x.device.type != "cpu" or x.shape[0] <= self.inference_chunk:
+        if x.device.type != "cpu":
             return self._forward_inference(x, per_member)
-        return torch.cat([self._forward_inference(part, per_member)
-                          for part in x.split(self.inference_chunk)])
+        # Every sub-batch has exactly inference_chunk samples (the last one zero-padded): oneDNN
+        # picks its kernels by batch size, so this makes each sample's logits bit-identical
+        # whatever batch it arrives in (certificates then do not depend on the batch size).
+        chunk = self.inference_chunk
+        outs = []
+        for part in x.split(chunk):
+            size = part.shape[0]
+            if size < chunk:
+                part = torch.cat([part, part.new_zeros((chunk - size, *part.shape[1:]))])
+            outs.append(self._forward_inference(part, per_member)[:size])
+        return torch.cat(outs)
 
     def _check_input(self, x: torch.Tensor) -> bool:
         n = self.num_members

@@ -111,6 +111,21 @@ def test_count_votes_totals_and_device_counting():
     assert torch.all(counts[:, 0].sum(-1) == 17) and torch.all(counts[:, 1].sum(-1) == 1234)
 
 
+def test_lenet_ensemble_votes_do_not_depend_on_the_batch_size():
+    """The real model on CPU: its inference path gives the same counts at any batch size."""
+    from drt_min.models import LeNetEnsemble
+
+    torch.manual_seed(0)
+    model = LeNetEnsemble(3, 10).eval()
+    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    kw = dict(sigma=0.5, n0=30, n=170, seed=4, weights=torch.full((3,), 1 / 3), num_protocols=5,
+              num_classes=10)
+    with torch.inference_mode():
+        counts = [count_votes(model, images, [0, 1, 2], batch_size=b, **kw) for b in (1, 37, 600)]
+    assert torch.equal(counts[0], counts[1]) and torch.equal(counts[0], counts[2])
+    assert int((counts[0][:, 1, 0] > 0).sum()) > 3  # noisy votes spread over several classes
+
+
 def test_certificates_from_counts_follow_algorithm_certify():
     n, alpha, sigma = 100, 0.01, 0.5
     counts = np.zeros((1, 2, 4, 3), dtype=np.int64)      # 1 image, 2 members -> 4 EBS protocols

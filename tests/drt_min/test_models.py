@@ -94,6 +94,18 @@ def test_inference_path_equals_the_differentiable_path_and_the_member_loop(dtype
     torch.testing.assert_close(per_member, ref2.detach(), **tol)
 
 
+@pytest.mark.parametrize("per_member", [False, True])
+def test_inference_logits_are_bit_identical_whatever_the_batch(per_member):
+    model, _, _ = _case(dtype=torch.float32)
+    shape = (200, 3, 1, 28, 28) if per_member else (200, 1, 28, 28)
+    x = torch.rand(*shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        whole = model(x)
+        for batch in (1, 7, 63, 65, 133):
+            pieces = torch.cat([model(part) for part in x.split(batch)])
+            assert torch.equal(pieces, whole), batch
+
+
 def test_inference_sub_batches_do_not_change_the_result():
     model, _, _ = _case(dtype=torch.float64)
     x = torch.rand(130, 1, 28, 28, dtype=torch.float64)
