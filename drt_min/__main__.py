@@ -1,4 +1,4 @@
-"""Command line of drt_min: ``python -m drt_min {run,train,certify,report,merge,download} ...``."""
+"""Command line of drt_min: ``python -m drt_min {run,train,certify,report,compare,merge,download} ...``."""
 
 from __future__ import annotations
 

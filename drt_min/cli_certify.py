@@ -50,6 +50,12 @@ def register(subparsers) -> None:
     r.add_argument("run_dir", type=pathlib.Path)
     r.set_defaults(func=_report)
 
+    c = subparsers.add_parser("compare", help="DRT against a control: curves, paired tests, plot")
+    c.add_argument("drt_dir", type=pathlib.Path, help="certification run of the DRT ensemble")
+    c.add_argument("control_dir", type=pathlib.Path, help="certification run of the control")
+    c.add_argument("--out", type=pathlib.Path, required=True, help="where comparison.* go")
+    c.set_defaults(func=_compare)
+
     m = subparsers.add_parser("merge", help="join the shards of a certification run")
     m.add_argument("run_dir", type=pathlib.Path)
     m.add_argument("--report", action="store_true", help="write the summary and plot as well")
@@ -109,6 +115,15 @@ def _report(args: argparse.Namespace) -> int:
     summary = write_report(args.run_dir)
     print(summary.read_text(), end="")
     print(f"written: {summary}, {summary.with_name('certified_accuracy.png')}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from drt_min.compare import compare_certifications
+
+    path = compare_certifications(args.drt_dir, args.control_dir, args.out)
+    print(path.read_text(), end="")
+    print(f"written: {path}, {path.with_name('comparison.png')}")
     return 0
 
 

@@ -21,7 +21,8 @@ from scipy.stats import binomtest
 from drt_min.atomic import atomic_write_text
 
 __all__ = ["PAPER_RADII", "TSV_COLUMNS", "read_certificates", "comparison_table", "paired_tests",
-           "write_comparison", "plot_comparison", "max_certifiable_radius"]
+           "write_comparison", "plot_comparison", "max_certifiable_radius",
+           "compare_certifications"]
 
 PAPER_RADII = tuple(0.25 * i for i in range(11))
 TSV_COLUMNS = ["idx", "label", "predict", "radius", "correct", "time"]
@@ -108,18 +109,23 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
     return out
 
 
-def write_comparison(out: pathlib.Path, cfg, table: list[dict[str, Any]], radii=PAPER_RADII, *,
+def write_comparison(out: pathlib.Path, table: list[dict[str, Any]], *, sigma: float, n0: int,
+                     n: int, alpha: float, description: str = "", radii=PAPER_RADII,
                      paired: list[dict[str, Any]] | None = None, plot: bool = True) -> pathlib.Path:
-    """``comparison.md`` and ``comparison.csv`` (and ``comparison.png``) in ``out``."""
+    """``comparison.md`` and ``comparison.csv`` (and ``comparison.png``) in ``out``.
+
+    ``sigma``, ``n0``, ``n`` and ``alpha`` are the certification settings shared by both
+    ensembles; ``description`` (the images, the DRT weights, ...) is added to the text.
+    """
     out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    largest = max_certifiable_radius(n, alpha, sigma)
     head = ["ensemble", "protocol"] + [f"{r:.2f}" for r in radii] + ["ACR"]
     csv_lines = [",".join(head)]
-    md = [f"# DRT vs the rho1 = rho2 = 0 control (sigma = {cfg.sigma:g})", "",
-          f"Certified accuracy (%) at L2 radius r on {table[0]['images']} test images "
-          f"(every {cfg.cert_every}th), n0 = {cfg.cert_n0}, n = {cfg.cert_n}, "
-          f"alpha = {cfg.cert_alpha:g}. DRT: rho1 = {cfg.rho1:g}, rho2 = {cfg.rho2:g}; both "
-          f"fine-tuned for {cfg.finetune_epochs} epoch(s) from the same base members. With this n "
-          f"and alpha no radius above {max_certifiable_radius(cfg):.2f} can be certified.", "",
+    md = [f"# DRT vs the rho1 = rho2 = 0 control (sigma = {sigma:g})", "",
+          f"Certified accuracy (%) at L2 radius r on {table[0]['images']} test images, "
+          f"n0 = {n0}, n = {n}, alpha = {alpha:g}. {description}".rstrip() +
+          f" With this n and alpha no radius above {largest:.2f} can be certified.", "",
           "| ensemble | protocol | " + " | ".join(head[2:]) + " |",
           "|---|---|" + "---|" * (len(head) - 2)]
     for row in table:
@@ -142,20 +148,54 @@ def write_comparison(out: pathlib.Path, cfg, table: list[dict[str, Any]], radii=
                       f" | {row['acr_diff']:+.3f} [{lo:+.3f}, {hi:+.3f}] |")
     atomic_write_text(out / "comparison.csv", "\n".join(csv_lines) + "\n")
     if plot:
-        plot_comparison(table, radii, out / "comparison.png", sigma=cfg.sigma,
-                        max_radius=max_certifiable_radius(cfg), paired=paired)
+        plot_comparison(table, radii, out / "comparison.png", sigma=sigma, max_radius=largest,
+                        paired=paired)
         md += ["", "![certified accuracy](comparison.png)"]
     path = out / "comparison.md"
     atomic_write_text(path, "\n".join(md) + "\n")
     return path
 
 
-def max_certifiable_radius(cfg) -> float:
+def max_certifiable_radius(n: int, alpha: float, sigma: float) -> float:
     """sigma * Phi^-1(alpha^(1/n)): the radius when all n estimation samples agree."""
     from drt_min.smoothing import lower_confidence_bound, radius_from_bound
 
-    return float(radius_from_bound(lower_confidence_bound(cfg.cert_n, cfg.cert_n, cfg.cert_alpha),
-                                   cfg.sigma))
+    return float(radius_from_bound(lower_confidence_bound(n, n, alpha), sigma))
+
+
+def compare_certifications(drt_dir: pathlib.Path, control_dir: pathlib.Path, out: pathlib.Path,
+                           *, plot: bool = True) -> pathlib.Path:
+    """The comparison of two certification runs (``python -m drt_min compare``).
+
+    Both must have certified the same images with the same sigma, n0, n, alpha and noise seed,
+    as their manifests record; otherwise the comparison is not paired and this raises.
+    """
+    from drt_min.results import read_manifest
+
+    a, b = read_manifest(drt_dir), read_manifest(control_dir)
+    keys = ("sigma", "n0", "n", "alpha", "seed", "all_indices")
+    differ = [k for k in keys if a.get(k) != b.get(k)]
+    if differ:
+        raise ValueError(f"{drt_dir} and {control_dir} differ in {', '.join(differ)}: "
+                         "a paired comparison needs the same images, settings and noise")
+    for manifest, where in ((a, drt_dir), (b, control_dir)):
+        if manifest.get("status") != "complete":
+            raise ValueError(f"{where}: certification is not complete (status "
+                             f"{manifest.get('status')!r}; merge shards or resume it first)")
+    protocols = [p for p in ("mme", "we") if p in a.get("protocols", []) and p in b.get("protocols", [])]
+    table = comparison_table(drt_dir, control_dir, protocols=protocols)
+    paired = paired_tests(drt_dir, control_dir, protocols=protocols)
+
+    def trained(manifest):
+        cfg = (manifest.get("extra") or {}).get("train_config") or {}
+        if "rho1" in cfg:
+            return f"rho1 = {cfg['rho1']:g}, rho2 = {cfg.get('rho2', 0):g}"
+        return "training settings not recorded"
+
+    description = (f"Noise seed {a['seed']}. DRT: {drt_dir} ({trained(a)}); control: {control_dir} "
+                   f"({trained(b)}).")
+    return write_comparison(out, table, sigma=a["sigma"], n0=a["n0"], n=a["n"], alpha=a["alpha"],
+                            description=description, paired=paired, plot=plot)
 
 
 def plot_comparison(table: list[dict[str, Any]], radii, png_path: pathlib.Path, *,

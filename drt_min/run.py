@@ -118,7 +118,12 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
     if cfg.control:
         table = comparison_table(cert_dirs["drt"], cert_dirs["control"])
         paired = paired_tests(cert_dirs["drt"], cert_dirs["control"])
-        outputs["comparison"] = write_comparison(out, cfg, table, paired=paired)
+        description = (f"Every {cfg.cert_every}th test image. DRT: rho1 = {cfg.rho1:g}, "
+                       f"rho2 = {cfg.rho2:g}; both fine-tuned for {cfg.finetune_epochs} epoch(s) "
+                       "from the same base members.")
+        outputs["comparison"] = write_comparison(out, table, sigma=cfg.sigma, n0=cfg.cert_n0,
+                                                 n=cfg.cert_n, alpha=cfg.cert_alpha,
+                                                 description=description, paired=paired)
         outputs["table"] = table
         if log:
             log(outputs["comparison"].read_text())

@@ -443,3 +443,23 @@ def test_cli_certify_takes_sigma_from_the_checkpoint(tmp_path):
                            "model": LeNetEnsemble(3, 10).state_dict()})
     with pytest.raises(ValueError, match="pass --sigma"):
         _cli(["certify", str(bare), "--out", str(tmp_path / "run2"), *common])
+
+
+def test_cli_compare_pairs_two_runs_and_refuses_unpaired_ones(tmp_path, capsys):
+    from drt_min.__main__ import main
+
+    images, labels = _data(num=6)
+    kw = {**KW, "n": 300}
+    for name, seed in (("a", 0), ("b", 1)):
+        certify_dataset(tiny_ensemble(num_members=3, num_classes=4, seed=seed), images, labels,
+                        range(6), batch_size=128, out_dir=tmp_path / name, **kw)
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")]) == 0
+    text = (tmp_path / "c" / "comparison.md").read_text()
+    assert "McNemar" in text and "| DRT | MME |" in text and "on 6 test images" in text
+    assert (tmp_path / "c" / "comparison.png").stat().st_size > 1000
+    certify_dataset(tiny_ensemble(num_members=3, num_classes=4, seed=1), images, labels, range(6),
+                    batch_size=128, out_dir=tmp_path / "d", **{**kw, "seed": 99})
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "d"), "--out", str(tmp_path / "e")]) == 2
+    assert "differ in seed" in capsys.readouterr().err
+    assert not (tmp_path / "e").exists()

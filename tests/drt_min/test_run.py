@@ -100,7 +100,8 @@ def test_comparison_table_numbers(tmp_path):
     assert ctl["accuracy"][:2] == [0.75, 0.0]
     assert drt["acr"] == pytest.approx(0.9 / 4)
     cfg = C.get_preset("smoke")
-    path = write_comparison(tmp_path, cfg, table, plot=False)
+    path = write_comparison(tmp_path, table, sigma=cfg.sigma, n0=cfg.cert_n0, n=cfg.cert_n,
+                            alpha=cfg.cert_alpha, plot=False)
     text = path.read_text()
     assert "| DRT | MME | 75.0 | 50.0 | 25.0 | 0.0 |" in text
     assert (tmp_path / "comparison.csv").read_text().count("\n") == 5
@@ -135,7 +136,8 @@ def test_paired_tests_count_discordant_images_and_test_them(tmp_path):
         paired_tests(tmp_path / "drt", tmp_path / "ctl2", protocols=("mme",))
     cfg = C.get_preset("smoke")
     table = comparison_table(tmp_path / "drt", tmp_path / "ctl", protocols=("mme",))
-    text = write_comparison(tmp_path, cfg, table, paired=[row], plot=False).read_text()
+    text = write_comparison(tmp_path, table, sigma=cfg.sigma, n0=cfg.cert_n0, n=cfg.cert_n,
+                            alpha=cfg.cert_alpha, paired=[row], plot=False).read_text()
     assert "McNemar" in text and "5 / 10, p = 0.3" in text
 
 
