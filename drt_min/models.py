@@ -145,7 +145,8 @@ class LeNetEnsemble(nn.Module):
     def _conv2(self, h: torch.Tensor) -> torch.Tensor:
         n = self.num_members
         if h.device.type == "cpu":
-            # oneDNN's grouped convolution is about 1.4x faster (forward and backward) channels-last
+            # oneDNN's grouped convolution is faster channels-last: 1.8x for this layer's forward,
+            # 1.35x for a whole DRT step (double backward included), measured on 2 cores
             h = h.contiguous(memory_format=torch.channels_last)
         return F.conv2d(h, self.conv2_weight.reshape(n * 50, 20, 5, 5), self.conv2_bias.reshape(-1),
                         groups=n)

@@ -8,7 +8,8 @@
     DIR/checkpoints/control.pt         the same members fine-tuned for the same epochs, rho1=rho2=0
     DIR/certify/drt/                   we/mme/member*/eas TSVs, manifest.json, summary.md, plot
     DIR/certify/control/               the same for the control ensemble
-    DIR/comparison.md, .csv, .png      DRT vs control at the paper's radii (MME and WE)
+    DIR/comparison.md, .csv, .png      DRT vs control at the paper's radii (MME and WE), with
+                                       McNemar's exact test per radius and the ACR difference
 
 The control isolates the DRT terms: it starts from the very same base checkpoint and sees the very
 same data order, noise draws, learning rates and epochs; only rho1 and rho2 are zero. Both ensembles
@@ -34,7 +35,6 @@ from drt_min.train import train
 
 __all__ = ["run", "certify_checkpoint", "comparison_table", "paired_tests", "write_comparison",
            "PAPER_RADII", "read_certificates"]
-
 
 
 def certification_indices(cfg: RunConfig, total: int) -> list[int]:
