@@ -51,6 +51,14 @@ _SPAN = 12.0  # the kernel beyond 12 sigma weighs < 1e-30
 _QUAD_TOL = 1e-9  # absolute tolerance on sigma^2 g'' (all sigma^2-normalised values are O(1))
 
 
+def _outcome(problems: list[str], samples: int, false_alarm: float, detail: str, *,
+             shown: int | None = 2) -> CheckOutcome:
+    """A check's outcome: passed when ``problems`` is empty; the first ``shown`` are reported."""
+    if problems:
+        detail += "; FAIL: " + "; ".join(problems[:shown])
+    return CheckOutcome(not problems, samples, false_alarm, detail)
+
+
 def _rng(seed: int, tag: str) -> np.random.Generator:
     return np.random.default_rng([seed, sum(ord(c) * 31**i for i, c in enumerate(tag)) % 2**32])
 
@@ -486,9 +494,7 @@ def _bound_outcome(sample: HessianSample, kappa: float, attained: float | None, 
     detail = (f"{label}: {len(sample.worst)} functions ({', '.join(sorted(set(sample.family)))}), "
               f"{sample.evaluations} exact evaluations; max sigma^2|g''|/(b-a) = {sample.worst.max():.6g}, "
               f"extremal {sample.extremal.max():.9g}, bound {kappa:.6g}")
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:3])
-    return CheckOutcome(not problems, samples or sample.evaluations, 0.0, detail)
+    return _outcome(problems, samples or sample.evaluations, 0.0, detail, shown=3)
 
 
 def _thm2_tight_1d(profile, seed, scale=1.0):
@@ -519,9 +525,7 @@ def _thm2_tight_stein(profile, seed, scale=1.0):
         problems.append(f"{int(beyond.sum())} intervals beyond the bound, e.g. {s.family[int(np.argmax(beyond))]}")
     if missed.any():
         problems.append(f"{int(missed.sum())} exact values outside their intervals")
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems)
-    return CheckOutcome(not problems, s.samples, s.false_alarm, detail)
+    return _outcome(problems, s.samples, s.false_alarm, detail, shown=None)
 
 
 def _thm2_paper(profile, seed, constant=None, low=0.0, high=1.0):
@@ -625,9 +629,7 @@ def _propB4(profile, seed, claimed=None, universal_upper=False, literal_iff=Fals
         if abs(const) < claim:
             problems.append(f"constant f: sup |g''| = {abs(const):.2g} < {claim:.6g}")
     detail = f"{_n(profile, 6)} sigmas: step attains {claim:.9g} at x = -sigma; extremal/step = {extremal / claim:.6g}"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, evals, 0.0, detail)
+    return _outcome(problems, evals, 0.0, detail)
 
 
 # =====================================================================================================
@@ -723,9 +725,7 @@ def _lemA1(profile, seed, radius_fn=None):
     if ratios and not all(ratios) and not problems:
         problems.append("a two-class radius is not tight: " + tight)
     detail = f"{count} linear classifiers (d 1-50, C 2-10); {tight}"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, count, 0.0, detail)
+    return _outcome(problems, count, 0.0, detail)
 
 
 @dataclass(frozen=True)
@@ -832,9 +832,7 @@ def _propC1(profile, seed, factor=1.0):
         if low_p < floor - 1e-10:
             problems.append(f"N={n}: p_y0 = {low_p:.6g} below Phi(Phi^-1(p) - |delta|/sigma) = {floor:.6g}")
     detail = f"{count} EBS ensembles (N 1-6, C 2-4, exact vote probabilities), {certified} with a positive radius"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, count, 0.0, detail)
+    return _outcome(problems, count, 0.0, detail)
 
 
 def _def5(profile, seed, vote_fn=None, predict_fn=None):
@@ -866,9 +864,7 @@ def _def5(profile, seed, vote_fn=None, predict_fn=None):
         if int(predict_fn(exact)) != int(np.argmax(exact)):
             problems.append(f"ensemble {i}: EBS prediction {int(predict_fn(exact))} != argmax {int(np.argmax(exact))}")
     detail = f"{len(ensembles)} WE ensembles x {n} noise draws, {tests} class probabilities"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, n * len(ensembles), FALSE_ALARM, detail)
+    return _outcome(problems, n * len(ensembles), FALSE_ALARM, detail)
 
 
 def _def6_reference(probs):
@@ -982,9 +978,7 @@ def _thm5(profile, seed, radius_fn=None):
             if not eas_attack(shifted, int(y0), r * (1 + 1e-6), sigma, rng) < 0:
                 problems.append("no flip just beyond the radius on the tight example")
     detail = f"{len(ensembles)} EAS ensembles (2 pinned), {certified} certified radii attacked"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, len(ensembles), 0.0, detail)
+    return _outcome(problems, len(ensembles), 0.0, detail)
 
 
 def _eas_radius_doubled(probs, sigma):
@@ -1084,9 +1078,7 @@ def _cor23(profile, seed, n_members, suff_fn, nec_fn, beta_scale=1.0):
                                 "condition fails")
                 break
     detail = f"{len(ensembles)} soft-smoothed ensembles, {tested} radii tested against rigorous radius brackets"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, tested, 0.0, detail)
+    return _outcome(problems, tested, 0.0, detail)
 
 
 def _cor2_condition(sign):
@@ -1211,9 +1203,7 @@ def _eq8(profile, seed, up_scale=1.0, down_scale=1.0, weighted=True, approx=None
                             f"not inside (-{down:.4g}, {up:.4g})")
     detail = (f"{len(rows)} soft ensembles ({n} noise draws each for the estimator); largest gaps: "
               f"{max(gaps_up):.5f} of 1 - 1/C above, {max(gaps_down):.5f} of 1/2 below")
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, n * len(rows), FALSE_ALARM, detail)
+    return _outcome(problems, n * len(rows), FALSE_ALARM, detail)
 
 
 # =====================================================================================================
@@ -1283,9 +1273,7 @@ def _cor4_part(profile, seed, part, threshold=None, flipped=False):
         k = int(np.argmax(bad))
         problems.append(f"{int(bad.sum())} violations, e.g. p_a={p_a[k]:.6g}, p_b={p_b[k]:.6g}, p_ab={p_ab[k]:.6g}, "
                         f"p={p[k]:.6g}: r_G={r_g[k]:.6g}, r_H={r_h[k]:.6g}")
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:2])
-    return CheckOutcome(not problems, int(p.size), 0.0, detail)
+    return _outcome(problems, int(p.size), 0.0, detail)
 
 
 def _cor4_threshold(profile, seed, four=4.0, half=0.5):
@@ -1307,9 +1295,7 @@ def _cor4_threshold(profile, seed, four=4.0, half=0.5):
     if not np.all(ours[~ok & (delta == 0)] == 0.5):
         problems.append("the delta = 0 limit is not 1/2")
     detail = f"{int(ok.sum())} tuples with delta > 1e-6, {int((delta == 0).sum())} with delta = 0"
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems)
-    return CheckOutcome(not problems, int(p_a.size), 0.0, detail)
+    return _outcome(problems, int(p_a.size), 0.0, detail, shown=None)
 
 
 # =====================================================================================================
