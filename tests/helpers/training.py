@@ -38,41 +38,37 @@ def require_mnist() -> pathlib.Path:
     return found
 
 
-def gd_loss_loop(grads: torch.Tensor, correct: torch.Tensor, *, ordered: bool = False,
-                 squared: bool = False) -> torch.Tensor:
-    """sum over inputs b and valid pairs of ||g_i + g_j||_2 (or squared), divided by B."""
-    b, n, _ = grads.shape
-    total = grads.new_zeros(())
+def valid_pairs(correct: torch.Tensor, *, ordered: bool = False):
+    """(k, i, j) for input k and every pair i != j (i < j unless ``ordered``) of members both correct."""
+    b, n = correct.shape
     for k in range(b):
         for i in range(n):
             for j in range(n):
-                if i == j or (not ordered and j < i):
-                    continue
-                if correct[k, i] and correct[k, j]:
-                    s = grads[k, i] + grads[k, j]
-                    total = total + (s.dot(s) if squared else s.norm())
-    return total / b
+                if i != j and (ordered or i < j) and correct[k, i] and correct[k, j]:
+                    yield k, i, j
+
+
+def gd_loss_loop(grads: torch.Tensor, correct: torch.Tensor, *, ordered: bool = False,
+                 squared: bool = False) -> torch.Tensor:
+    """sum over inputs b and valid pairs of ||g_i + g_j||_2 (or squared), divided by B."""
+    total = grads.new_zeros(())
+    for k, i, j in valid_pairs(correct, ordered=ordered):
+        s = grads[k, i] + grads[k, j]
+        total = total + (s.dot(s) if squared else s.norm())
+    return total / grads.shape[0]
 
 
 def cm_loss_loop(margins: torch.Tensor, correct: torch.Tensor, *, ordered: bool = False
                  ) -> torch.Tensor:
     """sum over inputs and valid pairs of (f_i[y2] - f_i[y0]) + (f_j[y2] - f_j[y0]), divided by B."""
-    b, n = margins.shape
     total = margins.new_zeros(())
-    for k in range(b):
-        for i in range(n):
-            for j in range(n):
-                if i == j or (not ordered and j < i):
-                    continue
-                if correct[k, i] and correct[k, j]:
-                    total = total - margins[k, i] - margins[k, j]
-    return total / b
+    for k, i, j in valid_pairs(correct, ordered=ordered):
+        total = total - margins[k, i] - margins[k, j]
+    return total / margins.shape[0]
 
 
 def count_valid_pairs(correct: torch.Tensor, *, ordered: bool = False) -> int:
-    b, n = correct.shape
-    return sum(1 for k in range(b) for i in range(n) for j in range(n)
-               if i != j and (ordered or i < j) and correct[k, i] and correct[k, j])
+    return sum(1 for _ in valid_pairs(correct, ordered=ordered))
 
 
 def margins_loop(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
