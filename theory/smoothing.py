@@ -19,7 +19,7 @@ Statements and their reconstruction:
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import beta, norm
 
 from theory._validation import (
     as_array,
@@ -30,6 +30,8 @@ from theory._validation import (
 )
 
 __all__ = [
+    "clopper_pearson_lower",
+    "clopper_pearson_upper",
     "cohen_radius",
     "cohen_radius_printed",
     "cohen_radius_lower",
@@ -57,6 +59,49 @@ __all__ = [
 ]
 
 _SIMPLEX_TOL = 1e-9
+
+
+def _binomial_counts(k, n: int) -> np.ndarray:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    k = np.asarray(k)
+    if k.size and (np.any(k < 0) or np.any(k > n)):
+        raise ValueError(f"counts must lie in [0, n={n}], got {k!r}")
+    return k
+
+
+def _level(level: float) -> float:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"the level must lie in (0, 1), got {level!r}")
+    return float(level)
+
+
+def clopper_pearson_lower(k, n: int, level: float) -> np.ndarray:
+    """One-sided Clopper-Pearson lower bound on a binomial proportion (Cohen et al.'s ``pA_bar``).
+
+    For ``k ~ Binomial(n, p)``: ``P(p < bound(k)) <= level``. The bound is
+    ``beta.ppf(level, k, n - k + 1)``, 0 at ``k = 0`` (where ``beta.ppf`` gives NaN) and exactly
+    ``level ** (1 / n)`` at ``k = n``. ``k`` may be an array; the result has its shape (float64).
+    """
+    k, level = _binomial_counts(k, n), _level(level)
+    kf = k.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        bound = beta.ppf(level, np.maximum(kf, 1.0), n - kf + 1.0)
+    bound = np.where(k == 0, 0.0, bound)
+    bound = np.where(k == n, level ** (1.0 / n), bound)
+    return np.asarray(bound, dtype=np.float64)
+
+
+def clopper_pearson_upper(k, n: int, level: float) -> np.ndarray:
+    """One-sided Clopper-Pearson upper bound: ``P(p > bound(k)) <= level``; 1 at ``k = n``.
+
+    The bound is ``beta.ppf(1 - level, k + 1, n - k)``. ``k`` may be an array.
+    """
+    k, level = _binomial_counts(k, n), _level(level)
+    kf = k.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        bound = beta.ppf(1.0 - level, kf + 1.0, np.maximum(n - kf, 1.0))
+    return np.asarray(np.where(k == n, 1.0, bound), dtype=np.float64)
 # E[(Z^2 - 1)_+] = 2 phi(1) = sqrt(2 / (pi e)): the sup of E[f (Z^2 - 1)] over 0 <= f <= 1.
 _TIGHT = 2.0 * norm.pdf(1.0)
 
