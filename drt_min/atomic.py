@@ -13,7 +13,7 @@ import secrets
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-__all__ = ["atomic_open", "atomic_write_text"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_save_figure"]
 
 
 @contextmanager
@@ -56,3 +56,9 @@ def atomic_write_text(path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_open(path, "w") as fh:
         fh.write(text)
+
+
+def atomic_save_figure(fig, path, *, dpi: int = 120, **savefig_kwargs) -> None:
+    """Save a matplotlib figure as a PNG at ``path`` atomically (the one way every plot is saved)."""
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=dpi, **savefig_kwargs)
