@@ -31,7 +31,9 @@ import numpy as np
 import torch
 
 from drt_min.certify import certify_dataset
+from drt_min.data import load_mnist
 from drt_min.ensemble import ProtocolClassifier, protocol_names
+from drt_min.models import LeNetEnsemble
 from drt_min.smoothing import lower_confidence_bound, radius_from_bound
 
 
@@ -171,9 +173,6 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    from drt_min.data import load_mnist
-    from drt_min.models import LeNetEnsemble
-
     torch.manual_seed(0)
     model = LeNetEnsemble(args.members, 10).to(device).eval()
     plain = ModuleListEnsemble(model.members()).to(device).eval()

@@ -27,14 +27,13 @@ from torch.utils import benchmark
 
 from drt_min.checkpoint import resolve_device
 from drt_min.config import TrainConfig
+from drt_min.data import load_mnist
 from drt_min.models import LeNetEnsemble
 from drt_min.train import training_step
 
 
 def _batch(batch: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, str]:
     try:
-        from drt_min.data import load_mnist
-
         x, y = load_mnist("train", None, device)
         return x[:batch].contiguous(), y[:batch].contiguous(), "MNIST (first images of train)"
     except (FileNotFoundError, ValueError):

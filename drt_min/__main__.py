@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from drt_min import cli_certify, cli_train
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -12,8 +14,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train DRT ensembles and certify them with randomized smoothing.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    from drt_min import cli_certify, cli_train
-
     cli_train.register(sub)
     cli_certify.register(sub)
     return parser

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
@@ -31,11 +32,9 @@ from drt_min.smoothing import (
     ESTIMATION,
     NOISE_BLOCK,
     SELECTION,
-    iter_noise_blocks,
-    lower_confidence_bound,
+    certify_from_counts,
     min_samples_to_certify,
-    noise_segment,
-    radius_from_bound,
+    noisy_batches,
     warn_if_never_certifies,
 )
 
@@ -85,56 +84,30 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
     estimation samples, for the P = 2 + N protocols of :func:`protocol_votes`.
 
     ``images`` (K, *input_shape) are on the device; ``indices`` are their dataset indices, which
-    seed their noise. Noisy inputs of consecutive images fill each forward batch of ``batch_size``.
+    seed their noise (:func:`drt_min.smoothing.noisy_batches`). Noisy inputs of consecutive images
+    fill each forward batch of ``batch_size``; votes are counted on the device.
     """
-    device, dtype = images.device, images.dtype
-    k_images, shape = images.shape[0], tuple(images.shape[1:])
     p, c = num_protocols, num_classes
-    buf = torch.empty((batch_size, *shape), device=device, dtype=dtype)
-    keys = torch.empty(batch_size, dtype=torch.long, device=device)
-    offsets = torch.arange(p, device=device) * c
-    total = torch.zeros(k_images * 2 * p * c, dtype=torch.long, device=device)
-    fill = 0
-
-    def flush(size):
-        logits = model(buf[:size])
+    offsets = torch.arange(p, device=images.device) * c
+    total = torch.zeros(images.shape[0] * 2 * p * c, dtype=torch.long, device=images.device)
+    for inputs, keys in noisy_batches(images, indices, ((SELECTION, n0), (ESTIMATION, n)),
+                                      sigma=sigma, seed=seed, batch_size=batch_size):
+        size = inputs.shape[0]
+        logits = model(inputs)
         if logits.dim() != 3 or logits.shape[0] != size or logits.shape[1] != p - 2 \
                 or logits.shape[2] != c:
             raise ValueError(f"the model must return logits (B, {p - 2}, {c}), got {tuple(logits.shape)}")
         votes = protocol_votes(logits, weights)                          # (size, P)
-        flat = keys[:size, None] * (p * c) + offsets + votes
+        flat = keys[:, None] * (p * c) + offsets + votes
         total.add_(torch.bincount(flat.reshape(-1), minlength=total.numel()))
-
-    for slot, idx in enumerate(indices):
-        x = images[slot]
-        for phase, num in ((SELECTION, n0), (ESTIMATION, n)):
-            key = slot * 2 + phase
-            for block, count in iter_noise_blocks(num):
-                noise = noise_segment(seed, idx, phase, block, count, shape, device=device, dtype=dtype)
-                start = 0
-                while start < count:
-                    take = min(count - start, batch_size - fill)
-                    torch.add(x, noise[start:start + take], alpha=sigma, out=buf[fill:fill + take])
-                    keys[fill:fill + take] = key
-                    fill += take
-                    start += take
-                    if fill == batch_size:
-                        flush(fill)
-                        fill = 0
-    if fill:
-        flush(fill)
-    return total.reshape(k_images, 2, p, c)
+    return total.reshape(images.shape[0], 2, p, c)
 
 
 def certificates_from_counts(counts: np.ndarray, *, n: int, alpha: float, sigma: float):
-    """Predictions and radii (K, P + 1) from counts (K, 2, P, C): the P EBS protocols, then EAS."""
+    """Predictions and radii (K, P + 1) from counts (K, 2, P, C): the P EBS protocols certified by
+    :func:`drt_min.smoothing.certify_from_counts`, then EAS (:func:`drt_min.ensemble.eas_certify`)."""
     counts0, counts1 = counts[:, 0], counts[:, 1]
-    cA_hat = counts0.argmax(axis=-1)                                     # (K, P)
-    nA = np.take_along_axis(counts1, cA_hat[..., None], axis=-1)[..., 0]
-    pA_bar = lower_confidence_bound(nA, n, alpha)
-    abstain = pA_bar < 0.5
-    prediction = np.where(abstain, -1, cA_hat)
-    radius = np.where(abstain, 0.0, radius_from_bound(np.where(abstain, 0.5, pA_bar), sigma))
+    prediction, radius = certify_from_counts(counts0, counts1, n=n, alpha=alpha, sigma=sigma)
     eas_pred, eas_radius = eas_certify(counts0[:, 2:], counts1[:, 2:], n, alpha, sigma)
     return (np.concatenate([prediction, eas_pred[:, None]], axis=1),
             np.concatenate([radius, eas_radius[:, None]], axis=1))
@@ -206,7 +179,7 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
         "batch_size": batch_size, "device": str(device), "versions": library_versions(),
         "extra": manifest_extra, "eas_alpha_per_member": alpha / num_members,
         "seeding": "noise of image idx, phase (0 selection, 1 estimation), block b: "
-                   "torch.Generator seeded by drt_min.smoothing.stream_seed(seed, idx, phase, b)",
+                   "torch.Generator seeded by drt_min.seeding.stream_seed(seed, idx, phase, b)",
     }
     run_dir.mkdir(parents=True, exist_ok=True)
     done = res.resume_prefix(run_dir, manifest)
@@ -220,8 +193,6 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
     weights_t = torch.as_tensor(w, device=device)
     labels_np = np.asarray(torch.as_tensor(labels).cpu())
-
-    from tqdm.auto import tqdm
 
     appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
     t_run = time.perf_counter()

@@ -80,7 +80,8 @@ def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
                   ) -> tuple[LeNetEnsemble, dict[str, Any]]:
     """The ensemble in eval mode on ``device`` and its metadata.
 
-    meta: ``config`` (plain dict), ``sha256`` (of the checkpoint file), ``epoch``, ``num_members``,
+    meta: ``config`` (plain dict), ``certify`` (the recorded certification protocol, a plain dict;
+    empty for checkpoints that record none), ``sha256`` (of the checkpoint file), ``epoch``, ``num_members``,
     ``num_classes``, ``history``, ``parent_sha256``, ``path``.
     """
     device = resolve_device(device)
@@ -90,6 +91,7 @@ def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
     model.to(device).eval()
     meta = {
         "config": dict(payload["config"]),
+        "certify": dict(payload.get("certify") or {}),
         "sha256": digest,
         "epoch": int(payload["epoch"]),
         "num_members": int(payload["num_members"]),

@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from drt_min import config as C
+from drt_min import config
+from drt_min.data import download
+from drt_min.run import run
+from drt_min.train import train
 
 __all__ = ["register"]
 
@@ -24,11 +27,11 @@ def register(subparsers) -> None:
         description="End to end: base training, DRT fine-tuning, a rho1=rho2=0 control fine-tuning "
                     "of the same members, certification of WE/MME/members/EAS, summary, plots. "
                     "Rerunning the same command resumes. The preset gives every default.")
-    r.add_argument("--preset", choices=sorted(C.PRESETS), default="smoke",
+    r.add_argument("--preset", choices=sorted(config.PRESETS), default="smoke",
                    help="starting configuration; any field below overrides it")
     r.add_argument("--out", type=pathlib.Path, required=True, help="run directory")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
-    C.add_arguments(r, C.RunConfig)
+    config.add_arguments(r, config.RunConfig, skip=config.RUN_STAGE_FIELDS)
     r.set_defaults(func=_run)
 
     t = subparsers.add_parser(
@@ -36,14 +39,14 @@ def register(subparsers) -> None:
         description="Train an ensemble with the unified objective sum_i L_std,i + rho1 GD + rho2 CM. "
                     "The preset and stage give the defaults; every field can be overridden. The "
                     "checkpoint is written after every epoch and resumed when it exists.")
-    t.add_argument("--preset", choices=sorted(C.PRESETS), default="smoke")
-    t.add_argument("--stage", choices=C.STAGES, default="pretrain",
+    t.add_argument("--preset", choices=sorted(config.PRESETS), default="smoke")
+    t.add_argument("--stage", choices=config.STAGES, default="pretrain",
                    help="pretrain: base models; drt: DRT fine-tuning; control: rho=0 fine-tuning")
     t.add_argument("--out", type=pathlib.Path, required=True, help="checkpoint path (.pt)")
     t.add_argument("--no-resume", action="store_true",
                    help="start afresh even if --out exists (it is overwritten)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
-    C.add_arguments(t, C.TrainConfig)
+    config.add_arguments(t, config.TrainConfig)
     t.set_defaults(func=_train)
 
     d = subparsers.add_parser("download", help="download MNIST (checksum-verified, atomic)")
@@ -53,28 +56,23 @@ def register(subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from drt_min.run import run
-
-    cfg = C.replace(C.get_preset(args.preset), **C.overrides_from_args(args))
+    cfg = config.replace(config.get_preset(args.preset), **config.overrides_from_args(args))
     run(cfg, args.out, preset=args.preset, progress=not args.no_progress)
     return 0
 
 
 def _train(args: argparse.Namespace) -> int:
-    from drt_min.train import train
-
-    overrides = C.overrides_from_args(args)
-    base = C.train_config_for(C.get_preset(args.preset), args.stage)
-    cfg = C.replace(base, **overrides)
+    preset = config.get_preset(args.preset)
+    base = config.train_config_for(preset, args.stage)
+    cfg = config.replace(base, **config.overrides_from_args(args))
     if args.stage != "pretrain" and not cfg.init_from:
         raise ValueError(f"--stage {args.stage} fine-tunes: give --init-from CHECKPOINT")
-    result = train(cfg, args.out, progress=not args.no_progress, resume=not args.no_resume)
+    result = train(cfg, args.out, progress=not args.no_progress, resume=not args.no_resume,
+                   certify=preset.certify)
     print(f"{result.checkpoint}\tsha256={result.sha256}")
     return 0
 
 
 def _download(args: argparse.Namespace) -> int:
-    from drt_min.data import download
-
     print(download(args.data_dir))
     return 0

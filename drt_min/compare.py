@@ -6,56 +6,30 @@ radius >= r) by one ensemble only, and McNemar's exact two-sided test on them (a
 the discordant images at 1/2), and the ACR difference with a percentile bootstrap interval over
 the images (the mean per-image difference of certified radii, a wrong or abstained prediction
 counting 0).
+
+Certificates are read with :func:`drt_min.results.read_tsv` (validated rows) and summarised with
+:mod:`drt_min.curves`; every file is written atomically (:mod:`drt_min.atomic`).
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import pathlib
 from typing import Any
 
 import numpy as np
 from scipy.stats import binomtest
 
-from drt_min.atomic import atomic_write_text
+from drt_min.atomic import atomic_save_figure, atomic_write_text
+from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
+from drt_min.results import Row, read_manifest, read_tsv
+from drt_min.smoothing import lower_confidence_bound, radius_from_bound
 
-__all__ = ["PAPER_RADII", "TSV_COLUMNS", "read_certificates", "comparison_table", "paired_tests",
-           "write_comparison", "plot_comparison", "max_certifiable_radius",
-           "compare_certifications"]
-
-PAPER_RADII = tuple(0.25 * i for i in range(11))
-TSV_COLUMNS = ["idx", "label", "predict", "radius", "correct", "time"]
-
-
-def read_certificates(path: pathlib.Path) -> list[dict[str, Any]]:
-    """Rows of a certificate TSV (columns ``idx label predict radius correct time`` first)."""
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        header = next(reader)
-        if header[:6] != TSV_COLUMNS:
-            raise ValueError(f"{path}: header {header[:6]} is not {TSV_COLUMNS}")
-        rows = []
-        for line in reader:
-            if not line:
-                continue
-            row = {"idx": int(line[0]), "label": int(line[1]), "predict": int(line[2]),
-                   "radius": float(line[3]), "correct": int(line[4])}
-            if row["correct"] not in (0, 1) or not (row["radius"] >= 0 or
-                                                     math.isnan(row["radius"])):
-                raise ValueError(f"{path}: invalid row {line}")
-            rows.append(row)
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    return rows
+__all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_comparison",
+           "max_certifiable_radius", "compare_certifications"]
 
 
-def _curve(rows: list[dict[str, Any]], radii) -> list[float]:
-    return [sum(1 for r in rows if r["correct"] and r["radius"] >= rad) / len(rows) for rad in radii]
-
-
-def _acr(rows: list[dict[str, Any]]) -> float:
-    return sum(r["radius"] for r in rows if r["correct"]) / len(rows)
+def _certificates(directory: pathlib.Path, protocol: str) -> list[Row]:
+    return read_tsv(pathlib.Path(directory) / f"{protocol}.tsv", require_rows=True)
 
 
 def comparison_table(drt_dir: pathlib.Path, control_dir: pathlib.Path,
@@ -64,14 +38,16 @@ def comparison_table(drt_dir: pathlib.Path, control_dir: pathlib.Path,
     table = []
     for protocol in protocols:
         for name, directory in (("DRT", drt_dir), ("control (rho=0)", control_dir)):
-            rows = read_certificates(pathlib.Path(directory) / f"{protocol}.tsv")
+            rows = _certificates(directory, protocol)
             table.append({"ensemble": name, "protocol": protocol.upper(), "images": len(rows),
-                          "accuracy": _curve(rows, radii), "acr": _acr(rows)})
+                          "accuracy": [certified_accuracy(rows, r) for r in radii],
+                          "acr": average_certified_radius(rows)})
     return table
 
 
-def _certified_radii(rows: list[dict[str, Any]]) -> np.ndarray:
-    return np.array([r["radius"] if r["correct"] else 0.0 for r in rows])
+def _certified_radii(rows: list[Row]) -> np.ndarray:
+    """Per image: the certified radius of a correct prediction, 0 otherwise (the ACR's terms)."""
+    return np.array([r.radius if r.correct else 0.0 for r in rows])
 
 
 def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("mme", "we"),
@@ -85,17 +61,17 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
     out = []
     rng = np.random.default_rng(seed)
     for protocol in protocols:
-        drt = read_certificates(pathlib.Path(drt_dir) / f"{protocol}.tsv")
-        ctl = read_certificates(pathlib.Path(control_dir) / f"{protocol}.tsv")
-        if [r["idx"] for r in drt] != [r["idx"] for r in ctl]:
+        drt = _certificates(drt_dir, protocol)
+        ctl = _certificates(control_dir, protocol)
+        if [r.idx for r in drt] != [r.idx for r in ctl]:
             raise ValueError(f"{protocol}: DRT and control were certified on different images")
         rad_d, rad_c = _certified_radii(drt), _certified_radii(ctl)
         drt_only, control_only, pvalues = [], [], []
         for radius in radii:
             a, b = rad_d >= radius, rad_c >= radius
             if radius == 0:  # certified at 0 means correct and not abstained
-                a = np.array([bool(r["correct"]) for r in drt])
-                b = np.array([bool(r["correct"]) for r in ctl])
+                a = np.array([bool(r.correct) for r in drt])
+                b = np.array([bool(r.correct) for r in ctl])
             k, m = int(np.sum(a & ~b)), int(np.sum(b & ~a))
             drt_only.append(k)
             control_only.append(m)
@@ -158,8 +134,6 @@ def write_comparison(out: pathlib.Path, table: list[dict[str, Any]], *, sigma: f
 
 def max_certifiable_radius(n: int, alpha: float, sigma: float) -> float:
     """sigma * Phi^-1(alpha^(1/n)): the radius when all n estimation samples agree."""
-    from drt_min.smoothing import lower_confidence_bound, radius_from_bound
-
     return float(radius_from_bound(lower_confidence_bound(n, n, alpha), sigma))
 
 
@@ -170,8 +144,6 @@ def compare_certifications(drt_dir: pathlib.Path, control_dir: pathlib.Path, out
     Both must have certified the same images with the same sigma, n0, n, alpha and noise seed,
     as their manifests record; otherwise the comparison is not paired and this raises.
     """
-    from drt_min.results import read_manifest
-
     a, b = read_manifest(drt_dir), read_manifest(control_dir)
     keys = ("sigma", "n0", "n", "alpha", "seed", "all_indices")
     differ = [k for k in keys if a.get(k) != b.get(k)]
@@ -208,13 +180,22 @@ def plot_comparison(table: list[dict[str, Any]], radii, png_path: pathlib.Path, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"MME": "tab:blue", "WE": "tab:orange"}
     if paired:
         fig, (ax, low) = plt.subplots(2, 1, figsize=(6, 6), sharex=True,
                                       gridspec_kw={"height_ratios": [2, 1]})
     else:
         fig, ax = plt.subplots(figsize=(6, 4))
         low = None
+    try:
+        _draw_comparison(ax, low, table, radii, sigma=sigma, max_radius=max_radius, paired=paired)
+        fig.tight_layout()
+        atomic_save_figure(fig, png_path, dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def _draw_comparison(ax, low, table, radii, *, sigma, max_radius, paired) -> None:
+    colours = {"MME": "tab:blue", "WE": "tab:orange"}
     for row in table:
         style = "-" if row["ensemble"] == "DRT" else "--"
         ax.plot(radii, [100 * a for a in row["accuracy"]], style,
@@ -246,6 +227,3 @@ def plot_comparison(table: list[dict[str, Any]], radii, png_path: pathlib.Path, 
     if max_radius is not None and max_radius < max(radii):
         ax.text(max_radius, ax.get_ylim()[1], " largest certifiable radius", color="grey",
                 fontsize=7, va="top", ha="right", rotation=90)
-    fig.tight_layout()
-    fig.savefig(png_path, dpi=120)
-    plt.close(fig)

@@ -1,12 +1,16 @@
-"""Frozen configurations of training and of the end-to-end run, their presets and their CLI options.
+"""Frozen configurations of training, certification and the end-to-end run; presets; CLI options.
 
-Two dataclasses:
+One vocabulary, three dataclasses, and every command builds its flags from them:
 
-* :class:`TrainConfig`: one call of :func:`drt_min.train.train`. Gaussian augmentation, SmoothAdv and
-  DRT are options of that one loop: ``rho1 = rho2 = 0`` is plain Gaussian augmentation,
-  ``attack_steps > 0`` makes the standard loss SmoothAdv's, ``rho1, rho2 > 0`` add the DRT terms.
-* :class:`RunConfig`: ``python -m drt_min run``: base training, DRT fine-tuning, a rho1 = rho2 = 0
-  fine-tuning of the same base members for the same epochs (the control), and certification.
+* :class:`TrainConfig`: one call of :func:`drt_min.train.train` (``python -m drt_min train``).
+  Gaussian augmentation, SmoothAdv and DRT are options of that one loop: ``rho1 = rho2 = 0`` is
+  plain Gaussian augmentation, ``attack_steps > 0`` makes the standard loss SmoothAdv's,
+  ``rho1, rho2 > 0`` add the DRT terms.
+* :class:`CertifyConfig`: Algorithm CERTIFY's protocol (``cert_n0``, ``cert_n``, ``cert_alpha``,
+  the image selection, the noise seed), the options of both ``run`` and ``certify``.
+* :class:`RunConfig`: ``python -m drt_min run``: a ``TrainConfig`` for the base training, the
+  fields the fine-tuning stages change, and a ``CertifyConfig`` (:func:`train_config_for` gives
+  the training configuration of each stage).
 
 Presets (``PRESETS``): ``smoke`` (seconds on a CPU, for tests), ``cpu`` (a few minutes on 2 cores,
 a reduced but meaningful run) and ``paper-mnist`` (Appendix F.1's protocol, for a GPU). Every field
@@ -34,11 +38,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = [
     "TrainConfig",
+    "CertifyConfig",
     "RunConfig",
     "PRESETS",
     "PAPER_RHO_GRID",
@@ -49,6 +55,10 @@ __all__ = [
     "overrides_from_args",
     "train_config_for",
     "STAGES",
+    "FINETUNE_SEED_OFFSET",
+    "RUN_STAGE_FIELDS",
+    "replace",
+    "to_dict",
 ]
 
 STAGES = ("pretrain", "drt", "control")
@@ -119,45 +129,81 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    """The end-to-end run: pretrain, DRT fine-tune, rho=0 control fine-tune, certify, report."""
+class CertifyConfig:
+    """Algorithm CERTIFY's protocol: the same fields (and flags) for ``run`` and ``certify``.
 
-    sigma: float = _f(0.25, "smoothing sigma for training and certification")
-    num_members: int = _f(3, "ensemble size N")
-    noise_copies: int = _f(2, "noisy copies per image in training")
-    batch_size: int = _f(256, "training images per batch")
-    momentum: float = _f(0.9, "SGD momentum")
-    weight_decay: float = _f(1e-4, "SGD weight decay")
-    train_subset: int = _f(0, "use the first K training images (0: all)")
-    attack_steps: int = _f(0, "SmoothAdv PGD steps for the base models (0: Gaussian base models)")
-    attack_eps: float = _f(1.0, "SmoothAdv L2 epsilon")
-    attack_warmup_epochs: int = _f(0, "SmoothAdv epsilon warm-up epochs")
-    pretrain_epochs: int = _f(90, "base-model epochs")
-    pretrain_lr: float = _f(0.01, "base-model learning rate")
-    pretrain_lr_step: int = _f(30, "base-model lr decay period (epochs)")
-    finetune_epochs: int = _f(90, "DRT (and control) fine-tuning epochs")
-    finetune_lr: float = _f(0.001, "DRT (and control) fine-tuning learning rate")
-    finetune_lr_step: int = _f(30, "fine-tuning lr decay period (epochs)")
-    rho1: float = _f(0.1, "GD weight for DRT fine-tuning")
-    rho2: float = _f(0.5, "CM weight for DRT fine-tuning")
-    gd_norm: str = _f("plain", _HELP_GD_NORM, ("plain", "squared"))
-    pairs: str = _f("unordered", _HELP_PAIRS, ("unordered", "ordered"))
-    normalize: str = _f("batch", _HELP_NORMALIZE, ("batch", "pairs"))
-    variant: str = _f("pairwise", _HELP_VARIANT, ("pairwise", "summed"))
-    control: bool = _f(True, "also fine-tune the same base members with rho1 = rho2 = 0")
-    cert_every: int = _f(10, "certify every k-th test image")
-    cert_max_images: int = _f(0, "certify at most this many images (0: all selected)")
+    A checkpoint records the certification protocol of the run or preset that trained it, and
+    ``certify`` takes it as its defaults, so certifying a run's checkpoint again with no flags
+    reproduces the run's certificates.
+    """
+
+    cert_sigma: float = _f(0.0, "smoothing sigma of certification (0: the training sigma)")
     cert_n0: int = _f(100, "selection samples n0")
     cert_n: int = _f(100_000, "estimation samples n")
     cert_alpha: float = _f(0.001, "failure probability alpha")
-    cert_batch: int = _f(10_000, "noisy samples per certification batch")
-    seed: int = _f(0, "seed of training (certification uses seed + 1000)")
-    data_dir: str = _f("", "directory holding mnist/ (empty: $DRT_DATA_DIR or the user cache)")
-    device: str = _f("auto", "'auto', 'cpu', 'cuda', ...")
-    synthetic: int = _f(0, "use K synthetic images per class instead of MNIST (tests)")
+    cert_batch: int = _f(1_000, "noisy samples per forward batch (does not change certificates; "
+                                "on CPU a multiple of 64 spares the LeNet ensemble a padded "
+                                "sub-batch)")
+    cert_split: str = _f("test", "images to certify", ("test", "train"))
+    cert_start: int = _f(0, "index of the first image certified")
+    cert_every: int = _f(10, "certify every k-th image from cert_start")
+    cert_max_images: int = _f(0, "certify at most this many images (0: all selected)")
+    cert_seed: int = _f(1000, "noise seed (each image's noise comes from the seed and its index)")
+    cert_weights: str = _f("", "comma-separated WE weights (empty: the average)")
 
     def __post_init__(self) -> None:
         _validate(self)
+
+    def indices(self, total: int) -> list[int]:
+        """Cohen et al.'s image selection: every ``cert_every``-th index from ``cert_start``."""
+        indices = list(range(self.cert_start, total, self.cert_every))
+        return indices[: self.cert_max_images] if self.cert_max_images else indices
+
+    def weights(self) -> list[float] | None:
+        """The WE weights, or None for the average."""
+        if not self.cert_weights:
+            return None
+        try:
+            return [float(w) for w in self.cert_weights.split(",")]
+        except ValueError:
+            raise ValueError(f"cert_weights must be comma-separated numbers, got "
+                             f"{self.cert_weights!r}") from None
+
+
+#: The fine-tuning stages train with seed + 1: other data order and noise than the base members.
+FINETUNE_SEED_OFFSET = 1
+
+
+def _default_run_train() -> TrainConfig:
+    return TrainConfig(rho1=PAPER_RHO_DEFAULT[0.25][0], rho2=PAPER_RHO_DEFAULT[0.25][1])
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The end-to-end run: pretrain, DRT fine-tune, rho=0 control fine-tune, certify, report.
+
+    ``train`` is the base training stage, except that its ``rho1``, ``rho2`` are the DRT weights
+    of the fine-tuning (the base members train with rho1 = rho2 = 0 and independent noise per
+    member); the fields below it are what the fine-tuning stages change (:func:`train_config_for`).
+    """
+
+    train: TrainConfig = field(default_factory=_default_run_train,
+                               metadata={"help": "base training; rho1, rho2 are DRT's weights"})
+    finetune_epochs: int = _f(90, "epochs of the DRT and control fine-tuning (base: --epochs)")
+    finetune_lr: float = _f(0.001, "learning rate of the fine-tuning (base: --lr)")
+    finetune_lr_step: int = _f(30, "lr decay period of the fine-tuning, epochs (base: --lr-step)")
+    control: bool = _f(True, "also fine-tune the same base members with rho1 = rho2 = 0")
+    certify: CertifyConfig = field(default_factory=CertifyConfig,
+                                   metadata={"help": "certification of both ensembles"})
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        if self.train.init_from:
+            raise ValueError("init_from is set by the run itself (the base checkpoint)")
+
+
+#: TrainConfig fields that the run sets per stage, so they are not options of ``run``.
+RUN_STAGE_FIELDS = ("init_from", "shared_noise")
 
 
 def _validate(cfg: Any) -> None:
@@ -168,15 +214,17 @@ def _validate(cfg: Any) -> None:
             raise ValueError(f"{f.name} must be one of {choices}, got {value!r}")
         if f.type in ("int", "float") and isinstance(value, bool):
             raise ValueError(f"{f.name} must be a number, got {value!r}")
+        if f.type == "float" and not math.isfinite(value):
+            raise ValueError(f"{f.name} must be finite, got {value!r}")
     positive = ("sigma", "noise_copies", "batch_size", "num_members", "num_classes", "epochs",
-                "lr_step", "pretrain_lr_step", "finetune_lr_step", "cert_every", "cert_n0",
-                "cert_n", "cert_batch", "lr_gamma")
+                "lr_step", "finetune_lr_step", "cert_every", "cert_n0", "cert_n", "cert_batch",
+                "lr_gamma")
     for name in positive:
         if hasattr(cfg, name) and not getattr(cfg, name) > 0:
             raise ValueError(f"{name} must be positive, got {getattr(cfg, name)!r}")
     nonneg = ("lr", "momentum", "weight_decay", "rho1", "rho2", "attack_steps", "attack_eps",
-              "attack_warmup_epochs", "train_subset", "pretrain_epochs", "finetune_epochs",
-              "cert_max_images", "synthetic", "pretrain_lr", "finetune_lr")
+              "attack_warmup_epochs", "train_subset", "finetune_epochs", "cert_max_images",
+              "cert_start", "cert_sigma", "synthetic", "finetune_lr")
     for name in nonneg:
         if hasattr(cfg, name) and getattr(cfg, name) < 0:
             raise ValueError(f"{name} must be non-negative, got {getattr(cfg, name)!r}")
@@ -194,31 +242,30 @@ def _validate(cfg: Any) -> None:
 _RHO_SMALL = PAPER_RHO_DEFAULT[0.25]
 PRESETS: dict[str, RunConfig] = {
     # Seconds on a CPU: a tiny subset, one epoch per stage, a handful of images, small n.
-    "smoke": RunConfig(sigma=0.25, num_members=3, noise_copies=1, batch_size=64, train_subset=1024,
-                       pretrain_epochs=1, pretrain_lr=0.05, pretrain_lr_step=30, finetune_epochs=1,
-                       finetune_lr=0.001, finetune_lr_step=30, rho1=_RHO_SMALL[0],
-                       rho2=_RHO_SMALL[1], cert_every=1000, cert_max_images=5, cert_n0=10,
-                       cert_n=100, cert_alpha=0.001, cert_batch=500),
-    # Minutes on 2 cores: 8,000 training images, one noisy copy, sigma = 1.0 (where Table 6 shows
-    # DRT's largest gains), 6 base epochs, 4 fine-tuning epochs; certification of the paper's
-    # 1,000 test images (every 10th) with n = 1,000 (largest certifiable radius 2.46 sigma).
-    # (rho1, rho2) = (2, 0.5) was the best of a sweep over rho1 in {2, 5, 10} and rho2 in
-    # {0.5, 2.5, 5} scored on other test images (indices 5 mod 10; benchmarks/results/
-    # train-cpu-preset.md); larger rho1 loses accuracy faster than it gains at this schedule.
-    # Measured (same file): DRT + MME above the control at r = 2.0 (McNemar p = 0.0025, replicated
-    # with --seed 1) and below it at r <= 0.5; about 5 minutes on 2 cores.
-    "cpu": RunConfig(sigma=1.0, num_members=3, noise_copies=1, batch_size=128, train_subset=8_000,
-                     pretrain_epochs=6, pretrain_lr=0.05, pretrain_lr_step=30, finetune_epochs=4,
-                     finetune_lr=0.002, finetune_lr_step=30, rho1=2.0, rho2=0.5, cert_every=10,
-                     cert_max_images=0, cert_n0=100, cert_n=1_000, cert_alpha=0.001,
-                     cert_batch=2_200),
+    "smoke": RunConfig(
+        train=TrainConfig(sigma=0.25, num_members=3, noise_copies=1, batch_size=64,
+                          train_subset=1024, epochs=1, lr=0.05, lr_step=30, rho1=_RHO_SMALL[0],
+                          rho2=_RHO_SMALL[1]),
+        finetune_epochs=1, finetune_lr=0.001, finetune_lr_step=30,
+        certify=CertifyConfig(cert_every=1000, cert_max_images=5, cert_n0=10, cert_n=100,
+                              cert_alpha=0.001, cert_batch=500)),
+    # Minutes on 2 cores: a reduced but meaningful run at sigma = 1.0 (where Table 6 shows DRT's
+    # largest gains), certified on the paper's 1,000 test images with n = 1,000. How (rho1, rho2)
+    # was chosen and what the preset measured: benchmarks/results/train-cpu-preset.md.
+    "cpu": RunConfig(
+        train=TrainConfig(sigma=1.0, num_members=3, noise_copies=1, batch_size=128,
+                          train_subset=8_000, epochs=6, lr=0.05, lr_step=30, rho1=2.0, rho2=0.5),
+        finetune_epochs=4, finetune_lr=0.002, finetune_lr_step=30,
+        certify=CertifyConfig(cert_every=10, cert_max_images=0, cert_n0=100, cert_n=1_000,
+                              cert_alpha=0.001, cert_batch=2_200)),
     # Appendix F.1: 90 + 90 epochs, batch 256, every 10th test image, n0 = 100, n = 100,000.
-    "paper-mnist": RunConfig(sigma=0.25, num_members=3, noise_copies=2, batch_size=256,
-                             train_subset=0, pretrain_epochs=90, pretrain_lr=0.01,
-                             pretrain_lr_step=30, finetune_epochs=90, finetune_lr=0.001,
-                             finetune_lr_step=30, rho1=_RHO_SMALL[0], rho2=_RHO_SMALL[1],
-                             cert_every=10, cert_max_images=0, cert_n0=100, cert_n=100_000,
-                             cert_alpha=0.001, cert_batch=20_000),
+    "paper-mnist": RunConfig(
+        train=TrainConfig(sigma=0.25, num_members=3, noise_copies=2, batch_size=256,
+                          train_subset=0, epochs=90, lr=0.01, lr_step=30, rho1=_RHO_SMALL[0],
+                          rho2=_RHO_SMALL[1]),
+        finetune_epochs=90, finetune_lr=0.001, finetune_lr_step=30,
+        certify=CertifyConfig(cert_every=10, cert_max_images=0, cert_n0=100, cert_n=100_000,
+                              cert_alpha=0.001, cert_batch=20_000)),
 }
 
 
@@ -230,39 +277,45 @@ def get_preset(name: str) -> RunConfig:
 
 
 def train_config_for(run: RunConfig, stage: str, init_from: str = "") -> TrainConfig:
-    """The :class:`TrainConfig` of one stage of a run: 'pretrain', 'drt' or 'control'."""
+    """The :class:`TrainConfig` of one stage of a run: 'pretrain', 'drt' or 'control'.
+
+    pretrain: ``run.train`` with rho1 = rho2 = 0 and independent noise per member. drt and
+    control: from ``init_from``, with the fine-tuning epochs and learning rate, shared noise, no
+    attack warm-up and seed + :data:`FINETUNE_SEED_OFFSET`; drt keeps ``run.train``'s rho1, rho2,
+    the control sets both to 0 (and so differs from drt in the DRT weights only).
+    """
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
-    common = dict(sigma=run.sigma, noise_copies=run.noise_copies, batch_size=run.batch_size,
-                  momentum=run.momentum, weight_decay=run.weight_decay,
-                  num_members=run.num_members, train_subset=run.train_subset,
-                  attack_steps=run.attack_steps, attack_eps=run.attack_eps,
-                  attack_warmup_epochs=run.attack_warmup_epochs, seed=run.seed,
-                  data_dir=run.data_dir, device=run.device, synthetic=run.synthetic,
-                  gd_norm=run.gd_norm, pairs=run.pairs, normalize=run.normalize,
-                  variant=run.variant, init_from=init_from)
+    base = dataclasses.replace(run.train, init_from=init_from)
     if stage == "pretrain":
-        return TrainConfig(epochs=run.pretrain_epochs, lr=run.pretrain_lr,
-                           lr_step=run.pretrain_lr_step, rho1=0.0, rho2=0.0, shared_noise=False,
-                           **common)
-    # Fine-tuning stages share everything but the DRT weights (and start from the same members);
-    # the attack warm-up is not repeated on fine-tuning.
-    common["attack_warmup_epochs"] = 0
-    rho = (run.rho1, run.rho2) if stage == "drt" else (0.0, 0.0)
-    return TrainConfig(epochs=run.finetune_epochs, lr=run.finetune_lr, lr_step=run.finetune_lr_step,
-                       rho1=rho[0], rho2=rho[1], shared_noise=True,
-                       **dict(common, seed=run.seed + 1))
+        return dataclasses.replace(base, rho1=0.0, rho2=0.0, shared_noise=False)
+    rho = (run.train.rho1, run.train.rho2) if stage == "drt" else (0.0, 0.0)
+    return dataclasses.replace(base, epochs=run.finetune_epochs, lr=run.finetune_lr,
+                               lr_step=run.finetune_lr_step, rho1=rho[0], rho2=rho[1],
+                               shared_noise=True, attack_warmup_epochs=0,
+                               seed=run.train.seed + FINETUNE_SEED_OFFSET)
+
+
+def _nested(f) -> type | None:
+    """The config class of a nested field (``RunConfig.train``, ``RunConfig.certify``), else None."""
+    return _CONFIG_CLASSES.get(f.type)
 
 
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Rebuild a config from a plain dict; unknown keys are an error, missing ones take defaults."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a {cls.__name__} must be a JSON object, got {type(data).__name__}")
     names = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise ValueError(f"unknown {cls.__name__} keys: {unknown}")
     values = {}
     for key, value in data.items():
-        typ = names[key].type
+        f = names[key]
+        typ = f.type
+        if _nested(f) is not None:
+            values[key] = from_dict(_nested(f), value)
+            continue
         if typ == "bool" and not isinstance(value, bool):
             raise ValueError(f"{key} must be a bool, got {value!r}")
         if typ == "int" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -284,33 +337,63 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected a boolean, got {text!r}")
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()) -> None:
-    """One ``--field-name`` option per field of ``cls`` (default: not given, so the preset stands)."""
-    group = parser.add_argument_group(f"{cls.__name__} overrides (default: the preset's value)")
-    converters = {"int": int, "float": float, "str": str, "bool": _parse_bool}
+def _leaf_fields(cls: type, path: tuple[str, ...] = (), title: str = ""):
+    """(path, field, group title) of every scalar field of ``cls``, nested configs flattened."""
+    title = title or cls.__name__
     for f in fields(cls):
-        if f.name in skip:
+        if _nested(f) is not None:
+            yield from _leaf_fields(_nested(f), path + (f.name,),
+                                    f"{_nested(f).__name__} ({f.metadata['help']})")
+        else:
+            yield path + (f.name,), f, title
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = (),
+                  only: tuple[str, ...] | None = None, defaults: str = "the preset's") -> None:
+    """One ``--field-name`` option per scalar field of ``cls`` (nested configs flattened, one
+    option group each; the default is "not given", so the preset or checkpoint value stands)."""
+    groups: dict[str, Any] = {}
+    converters = {"int": int, "float": float, "str": str, "bool": _parse_bool}
+    for path, f, title in _leaf_fields(cls):
+        if f.name in skip or (only is not None and f.name not in only):
             continue
+        if title not in groups:
+            groups[title] = parser.add_argument_group(f"{title} options (default: {defaults})")
         kwargs: dict[str, Any] = dict(type=converters[f.type], default=argparse.SUPPRESS,
-                                      dest=f"cfg_{f.name}", metavar=f.type.upper(),
+                                      dest="cfg__" + "__".join(path), metavar=f.type.upper(),
                                       help=f.metadata["help"])
         if f.metadata.get("choices"):
             kwargs["choices"] = f.metadata["choices"]
-        group.add_argument("--" + f.name.replace("_", "-"), **kwargs)
+        groups[title].add_argument("--" + f.name.replace("_", "-"), **kwargs)
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
+    """The options given on the command line, as a nested dict for :func:`replace`."""
+    out: dict[str, Any] = {}
+    for key, value in vars(args).items():
+        if key.startswith("cfg__"):
+            *parents, name = key[5:].split("__")
+            node = out
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[name] = value
+    return out
 
 
 def replace(cfg: Any, **changes: Any) -> Any:
-    """``dataclasses.replace`` that rejects unknown keys with a readable message."""
-    names = {f.name for f in fields(cfg)}
-    unknown = sorted(set(changes) - names)
+    """``dataclasses.replace`` that rejects unknown keys and takes nested dicts for nested configs."""
+    names = {f.name: f for f in fields(cfg)}
+    unknown = sorted(set(changes) - set(names))
     if unknown:
         raise ValueError(f"unknown {type(cfg).__name__} keys: {unknown}")
+    for key, value in list(changes.items()):
+        if _nested(names[key]) is not None and isinstance(value, dict):
+            changes[key] = replace(getattr(cfg, key), **value)
     return dataclasses.replace(cfg, **changes)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
+
+
+_CONFIG_CLASSES = {"TrainConfig": TrainConfig, "CertifyConfig": CertifyConfig}

@@ -8,7 +8,8 @@ decompressed bytes (robust to a recompressed .gz), the IDX magic numbers, the di
 sizes. :func:`download` fetches the files for users with a network, verifies them the same way and
 moves each into place atomically.
 
-Batches are index slices of the device tensor: :func:`epoch_batches` yields index tensors of a
+:func:`load_split` gives the images of a training configuration: MNIST, or the synthetic set that
+tests train and certify on. Batches are index slices of the device tensor: :func:`epoch_batches` yields index tensors of a
 random permutation, no per-sample Python.
 """
 
@@ -24,6 +25,7 @@ import urllib.request
 import torch
 
 from drt_min.atomic import atomic_open
+from drt_min.seeding import derive_seed
 
 __all__ = [
     "MNIST_FILES",
@@ -31,6 +33,7 @@ __all__ = [
     "resolve_data_dir",
     "read_idx",
     "load_mnist",
+    "load_split",
     "download",
     "synthetic_digits",
     "epoch_batches",
@@ -201,6 +204,26 @@ def synthetic_digits(num_per_class: int, num_classes: int = 10, *, seed: int = 0
     noise = (torch.rand(labels.numel(), 1, 28, 28, generator=gen) * 2 - 1) * jitter
     images = (protos[labels] + noise).clamp_(0, 1)
     return images.to(device), labels.to(device), protos.to(device)
+
+
+def load_split(split: str, cfg, device: str | torch.device = "cpu"
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (images, labels) of ``split`` for a :class:`~drt_min.config.TrainConfig` ``cfg``.
+
+    MNIST from ``cfg.data_dir``, or with ``cfg.synthetic = K`` the synthetic set of
+    :func:`synthetic_digits` (K images per class for 'train', K // 4 for 'test', at most 7
+    classes, seeded by ``(cfg.seed, "synthetic", split)``). ``cfg.train_subset`` is applied by
+    the trainer, not here.
+    """
+    if split not in _SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if cfg.synthetic > 0:
+        per_class = cfg.synthetic if split == "train" else max(1, cfg.synthetic // 4)
+        images, labels, _ = synthetic_digits(per_class, min(cfg.num_classes, 7),
+                                             seed=derive_seed(cfg.seed, "synthetic", split),
+                                             device=device)
+        return images, labels
+    return load_mnist(split, cfg.data_dir or None, device)
 
 
 def epoch_batches(num: int, batch_size: int, generator: torch.Generator,

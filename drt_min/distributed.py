@@ -13,6 +13,10 @@ import os
 import pathlib
 
 import torch
+import torch.distributed as dist
+
+from drt_min.certify import certify_dataset
+from drt_min.results import merge_shards
 
 __all__ = ["world_from_env", "rank_device", "certify_distributed"]
 
@@ -43,11 +47,6 @@ def certify_distributed(model, images, labels, indices, *, out_dir, backend: str
     rank); ``shard`` is set here. The process group is created when none exists (gloo on CPU,
     nccl on CUDA) and destroyed again if it was created here.
     """
-    import torch.distributed as dist
-
-    from drt_min.certify import certify_dataset
-    from drt_min.results import merge_shards
-
     env = world_from_env()
     if env is None:
         raise ValueError("certify_distributed needs WORLD_SIZE > 1 (launch with torchrun)")
@@ -68,9 +67,9 @@ def certify_distributed(model, images, labels, indices, *, out_dir, backend: str
                             **kwargs)
         except Exception:
             failed += 1
-            _all_reduce_cpu(dist, failed)
+            _all_reduce_cpu(failed)
             raise
-        _all_reduce_cpu(dist, failed)
+        _all_reduce_cpu(failed)
         if failed.item():
             raise RuntimeError("another rank failed; nothing merged")
         paths = merge_shards(out_dir) if rank == 0 else None
@@ -81,7 +80,7 @@ def certify_distributed(model, images, labels, indices, *, out_dir, backend: str
             dist.destroy_process_group()
 
 
-def _all_reduce_cpu(dist, tensor: torch.Tensor) -> None:
+def _all_reduce_cpu(tensor: torch.Tensor) -> None:
     """All-reduce a small flag (on the GPU for nccl, which does not take CPU tensors)."""
     if dist.get_backend() == "nccl":
         t = tensor.to(torch.device("cuda", torch.cuda.current_device()))

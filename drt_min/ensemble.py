@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from drt_min.smoothing import lower_confidence_bound
+from theory.strategies import eas_certified_radius
 
 __all__ = [
     "StackedEnsemble",
@@ -196,8 +197,6 @@ def eas_certify(member_counts0: np.ndarray, member_counts: np.ndarray, n: int, a
     Theorem 5 of :func:`theory.strategies.eas_certified_radius`. Returns ``(prediction, radius)``
     with prediction -1 and radius 0 where the radius is <= 0.
     """
-    from theory.strategies import eas_certified_radius
-
     counts0 = np.asarray(member_counts0)
     counts = np.asarray(member_counts)
     num_members = counts.shape[-2]

@@ -100,9 +100,9 @@ class LeNetEnsemble(nn.Module):
         return [self.member(i) for i in range(self.num_members)]
 
     # -- the batched forward --------------------------------------------------------------------
-    #: Noisy samples per sub-batch of the inference path on CPU. The first convolution's output is
-    #: 138 kB per sample; whole batches of Cohen et al.'s 1,000 samples spill it out of the cache,
-    #: and sub-batches of 64 keep it there (bare-forward table in benchmarks/results/certify-cpu.md).
+    #: Noisy samples per sub-batch of the inference path on CPU, so that the first convolution's
+    #: output (N x 20 x 24 x 24 floats per sample) stays in cache instead of spilling out of it on
+    #: large batches. Chosen by measurement: benchmarks/results/certify-cpu.md (bare-forward table).
     inference_chunk: int = 64
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -145,8 +145,8 @@ class LeNetEnsemble(nn.Module):
     def _conv2(self, h: torch.Tensor) -> torch.Tensor:
         n = self.num_members
         if h.device.type == "cpu":
-            # oneDNN's grouped convolution is faster channels-last: 1.8x for this layer's forward,
-            # 1.35x for a whole DRT step (double backward included), measured on 2 cores
+            # oneDNN's grouped convolution is faster channels-last, in the forward and in a DRT
+            # step's double backward (figures: benchmarks/results/certify-cpu.md, models.py section)
             h = h.contiguous(memory_format=torch.channels_last)
         return F.conv2d(h, self.conv2_weight.reshape(n * 50, 20, 5, 5), self.conv2_bias.reshape(-1),
                         groups=n)
@@ -164,7 +164,8 @@ class LeNetEnsemble(nn.Module):
 
     def _forward_inference(self, x: torch.Tensor, per_member: bool) -> torch.Tensor:
         # relu(maxpool(h)) == maxpool(relu(h)), and the ReLU then touches a quarter of the data;
-        # four strided maxima are several times faster than max_pool2d on CPU (no backward needed).
+        # without a backward to support, four strided maxima can replace max_pool2d, which is the
+        # slower of the two on CPU (benchmarks/results/certify-cpu.md, models.py section).
         h = torch.relu_(_max_pool_2x2(self._conv1(x, per_member)))
         h = torch.relu_(_max_pool_2x2(self._conv2(h)))
         return self._classifier(h)

@@ -1,9 +1,9 @@
 """Summary and plot of a certification run: certified accuracy at fixed radii, then the ACR.
 
-Certified accuracy at radius r is the fraction of images whose prediction is correct and whose
-certified radius is at least r (Cohen et al.'s convention); the Average Certified Radius is the
-mean over images of the radius of correct predictions, 0 otherwise (Zhai et al., 2020).
-matplotlib is imported inside :func:`plot_certified_accuracy` only, with the Agg backend.
+The curves are those of :mod:`drt_min.curves` (certified accuracy in Cohen et al.'s convention,
+the Average Certified Radius of Zhai et al., 2020) on the rows of :func:`drt_min.results.read_tsv`.
+Every file is written atomically; matplotlib is imported inside :func:`plot_certified_accuracy`
+only, with the Agg backend.
 """
 
 from __future__ import annotations
@@ -13,24 +13,10 @@ import pathlib
 import numpy as np
 
 from drt_min import results as res
+from drt_min.atomic import atomic_save_figure, atomic_write_text
+from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
 
-__all__ = ["PAPER_RADII", "certified_accuracy", "average_certified_radius", "summarize",
-           "write_report", "plot_certified_accuracy"]
-
-#: The radii of the paper's MNIST tables (Table 1).
-PAPER_RADII = tuple(0.25 * i for i in range(11))
-
-
-def certified_accuracy(rows, radius: float) -> float:
-    if not rows:
-        raise ValueError("no rows")
-    return sum(1 for r in rows if r.correct and r.radius >= radius) / len(rows)
-
-
-def average_certified_radius(rows) -> float:
-    if not rows:
-        raise ValueError("no rows")
-    return sum(r.radius for r in rows if r.correct) / len(rows)
+__all__ = ["summarize", "write_report", "plot_certified_accuracy"]
 
 
 def summarize(run_dir) -> tuple[dict, dict[str, list]]:
@@ -42,7 +28,7 @@ def summarize(run_dir) -> tuple[dict, dict[str, list]]:
                          "resume it, or merge its shards first")
     tables = {}
     for name in manifest["protocols"]:
-        rows = res.read_tsv(run_dir / f"{name}.tsv")
+        rows = res.read_tsv(run_dir / f"{name}.tsv", require_rows=True)
         if [r.idx for r in rows] != manifest["indices"]:
             raise ValueError(f"{run_dir / (name + '.tsv')} does not hold the run's images")
         tables[name] = rows
@@ -77,9 +63,9 @@ def write_report(run_dir) -> pathlib.Path:
         lines_csv.append(",".join([name] + [repr(a) for a in acc] + [repr(acr), repr(abstain)]))
         lines_md.append(f"| {name} | " + " | ".join(f"{100 * a:.1f}" for a in acc)
                         + f" | {acr:.4f} | {100 * abstain:.1f} |")
-    res.atomic_write_text(run_dir / "summary.csv", "\n".join(lines_csv) + "\n")
+    atomic_write_text(run_dir / "summary.csv", "\n".join(lines_csv) + "\n")
     summary = run_dir / "summary.md"
-    res.atomic_write_text(summary, "\n".join(lines_md) + "\n")
+    atomic_write_text(summary, "\n".join(lines_md) + "\n")
     plot_certified_accuracy(tables, run_dir / "certified_accuracy.png",
                             run_dir / "certified_accuracy.csv", sigma=manifest["sigma"])
     return summary
@@ -93,7 +79,7 @@ def plot_certified_accuracy(tables: dict, png_path, csv_path, *, sigma: float) -
     header = "radius," + ",".join(curves)
     body = "\n".join(",".join([repr(float(g))] + [repr(float(c[i])) for c in curves.values()])
                      for i, g in enumerate(grid))
-    res.atomic_write_text(csv_path, header + "\n" + body + "\n")
+    atomic_write_text(csv_path, header + "\n" + body + "\n")
 
     import matplotlib
 
@@ -111,9 +97,6 @@ def plot_certified_accuracy(tables: dict, png_path, csv_path, *, sigma: float) -
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        png_path = pathlib.Path(png_path)
-        tmp = png_path.with_name(f".{png_path.name}.tmp.png")
-        fig.savefig(tmp, dpi=120)
-        tmp.replace(png_path)
+        atomic_save_figure(fig, png_path, dpi=120)
     finally:
         plt.close(fig)

@@ -3,7 +3,8 @@
 Each protocol's certificates go to ``<protocol>.tsv`` in Cohen et al.'s format: a header
 ``idx label predict radius correct time`` and one row per image, radius written at full precision
 (``repr`` of the float, which reads back to the same number). ``manifest.json`` beside the TSVs
-holds the run's settings. Rows are validated when written and when read.
+holds the run's settings (keys sorted, each list of numbers on one line). Rows are validated when
+written and when read, and :func:`read_tsv` is the one reader of these files.
 
 ``time`` is the wall time, in seconds, of the forward batch group an image was certified in, divided
 by the number of images in it (images share forward passes, and every protocol shares them too). It
@@ -29,6 +30,7 @@ __all__ = [
     "write_tsv",
     "TsvAppender",
     "atomic_write_text",
+    "manifest_text",
     "write_manifest",
     "read_manifest",
     "resume_prefix",
@@ -87,21 +89,31 @@ def parse_row(line: str) -> Row:
     return row.validate()
 
 
-def read_tsv(path, *, allow_partial: bool = False) -> list[Row]:
-    """Rows of a certification TSV. With ``allow_partial`` a last line without its newline (a
-    write cut short) is dropped instead of rejected."""
+def read_tsv(path, *, allow_partial: bool = False, require_rows: bool = False) -> list[Row]:
+    """Validated rows of a certification TSV; every error names the file (and the line).
+
+    With ``allow_partial`` a last line without its newline (a write cut short) is dropped instead
+    of rejected. With ``require_rows`` a table without rows is an error (curves need images).
+    """
     text = pathlib.Path(path).read_text()
     lines = text.split("\n")
-    if not lines or lines[0].split("\t")[: len(COLUMNS)] != list(COLUMNS):
+    if lines[0].split("\t")[: len(COLUMNS)] != list(COLUMNS):
         raise ValueError(f"{path}: the header must start with {HEADER!r}")
-    tail = lines[-1]
-    body = lines[1:-1]
-    if tail:
-        if not allow_partial:
-            raise ValueError(f"{path}: the last row is not terminated by a newline")
-    rows = [parse_row(line) for line in body]
-    if len({r.idx for r in rows}) != len(rows):
-        raise ValueError(f"{path}: duplicate image indices")
+    if lines[-1] and not allow_partial:
+        raise ValueError(f"{path}: the last row is not terminated by a newline")
+    rows = []
+    for lineno, line in enumerate(lines[1:-1], start=2):
+        try:
+            rows.append(parse_row(line))
+        except ValueError as exc:
+            raise ValueError(f"{path}, line {lineno}: {exc}") from exc
+    seen: set[int] = set()
+    for row in rows:
+        if row.idx in seen:
+            raise ValueError(f"{path}: duplicate image indices ({row.idx} occurs twice)")
+        seen.add(row.idx)
+    if require_rows and not rows:
+        raise ValueError(f"{path}: no certificates (the table has a header and no rows)")
     return rows
 
 
@@ -133,17 +145,51 @@ class TsvAppender:
         self.close()
 
 
+def _json_compact_lists(value, level: int = 0, indent: int = 2) -> str:
+    """JSON with objects indented and sorted by key, and each list of scalars on one line.
+
+    ``json.dumps(..., indent=2)`` would give every one of a run's image indices its own line.
+    """
+    pad, end = " " * (indent * (level + 1)), " " * (indent * level)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (f"{pad}{json.dumps(k)}: {_json_compact_lists(v, level + 1, indent)}"
+                 for k, v in sorted(value.items()))
+        return "{\n" + ",\n".join(items) + f"\n{end}}}"
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return json.dumps(value)
+        items = (pad + _json_compact_lists(v, level + 1, indent) for v in value)
+        return "[\n" + ",\n".join(items) + f"\n{end}]"
+    return json.dumps(value)
+
+
+def manifest_text(manifest: dict) -> str:
+    """The text :func:`write_manifest` writes: valid JSON, keys sorted, lists of scalars compact."""
+    # A JSON round trip first gives exactly the values json.dumps would write (tuples become
+    # lists, non-string keys strings) and rejects what JSON cannot hold.
+    return _json_compact_lists(json.loads(json.dumps(manifest))) + "\n"
+
+
 def write_manifest(out_dir, manifest: dict) -> pathlib.Path:
     path = pathlib.Path(out_dir) / MANIFEST
-    atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(path, manifest_text(manifest))
     return path
 
 
 def read_manifest(run_dir) -> dict:
+    """The manifest of ``run_dir``, whatever its JSON layout (older runs wrote one number a line)."""
     path = pathlib.Path(run_dir) / MANIFEST
     if not path.exists():
         raise FileNotFoundError(f"no {MANIFEST} in {run_dir}")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: a manifest is a JSON object, got {type(manifest).__name__}")
+    return manifest
 
 
 def _same_results(a: dict, b: dict) -> list[str]:

@@ -4,34 +4,41 @@
 ``certify``, ``ABSTAIN = -1``) so it can be dropped into code written for it. The statistics live in
 module-level functions shared with the batched certifier of :mod:`drt_min.certify`:
 
-- :func:`lower_confidence_bound` -- the one-sided Clopper-Pearson bound ``beta.ppf(alpha, k, n-k+1)``;
+- :func:`certify_from_counts` -- Algorithm CERTIFY on vote counts, vectorised: the one
+  implementation behind :meth:`Smooth.certify` and every TSV the batched certifier writes;
+- :func:`lower_confidence_bound` -- the one-sided Clopper-Pearson bound of
+  :func:`theory.smoothing.clopper_pearson_lower`;
 - :func:`radius_from_bound` -- ``sigma * Phi^{-1}(pA_bar)``;
-- :func:`noise_segment` -- the Gaussian noise of one image, drawn from a stream seeded by
-  (seed, image index, phase, block), so every way of batching the work draws the same noise.
+- :func:`noisy_batches` -- the one noise loop: noisy copies of several images packed into forward
+  batches, each image's noise drawn from streams seeded by (seed, image index, phase, block)
+  (:func:`noise_segment`), so every way of batching the work draws the same noise.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 
 import numpy as np
 import torch
-from scipy.stats import beta, binomtest, norm
+from scipy.stats import binomtest, norm
+
+from drt_min.seeding import stream_seed
+from theory.smoothing import clopper_pearson_lower
 
 __all__ = [
     "Smooth",
     "SELECTION",
     "ESTIMATION",
     "NOISE_BLOCK",
+    "certify_from_counts",
     "lower_confidence_bound",
     "radius_from_bound",
     "min_samples_to_certify",
     "warn_if_never_certifies",
-    "stream_seed",
     "noise_segment",
     "iter_noise_blocks",
+    "noisy_batches",
 ]
 
 #: Phase of a noise stream: the n0 selection samples and the n estimation samples are drawn from
@@ -46,26 +53,15 @@ NOISE_BLOCK = 1000
 
 
 def lower_confidence_bound(k, n: int, alpha: float) -> np.ndarray:
-    """One-sided (1 - alpha) Clopper-Pearson lower bound on a binomial proportion.
+    """One-sided (1 - alpha) Clopper-Pearson lower bound ``pA_bar`` on a binomial proportion.
 
-    ``k`` successes out of ``n`` trials (``k`` may be an array). With probability at least
-    1 - alpha over the draw of ``k ~ Binomial(n, p)``, ``p >= lower_confidence_bound(k, n, alpha)``.
-    The bound is ``beta.ppf(alpha, k, n - k + 1)``; at ``k = 0`` it is 0 (``beta.ppf`` would give NaN)
-    and at ``k = n`` it equals ``alpha ** (1 / n)``.
+    With probability at least 1 - alpha over ``k ~ Binomial(n, p)``, ``p >= pA_bar``. The bound
+    is :func:`theory.smoothing.clopper_pearson_lower`: ``beta.ppf(alpha, k, n - k + 1)``, 0 at
+    ``k = 0`` and ``alpha ** (1 / n)`` at ``k = n``.
     """
-    if not (isinstance(n, (int, np.integer)) and n >= 1):
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    k = np.asarray(k)
-    if k.size and (np.any(k < 0) or np.any(k > n)):
-        raise ValueError(f"counts must lie in [0, n={n}], got {k!r}")
-    kf = k.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        bound = beta.ppf(alpha, np.maximum(kf, 1.0), n - kf + 1.0)
-    bound = np.where(k == 0, 0.0, bound)
-    bound = np.where(k == n, alpha ** (1.0 / n), bound)
-    return np.asarray(bound, dtype=np.float64)
+    return clopper_pearson_lower(k, n, alpha)
 
 
 def radius_from_bound(pA_bar, sigma: float) -> np.ndarray:
@@ -102,12 +98,6 @@ def warn_if_never_certifies(n: int, alpha: float) -> bool:
     return False
 
 
-def stream_seed(seed: int, index: int, phase: int, block: int) -> int:
-    """A 63-bit seed for the noise stream of (seed, image index, phase, block)."""
-    key = f"drt_min.noise:{int(seed)}:{int(index)}:{int(phase)}:{int(block)}".encode()
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
-
-
 def noise_segment(seed: int, index: int, phase: int, block: int, count: int, shape,
                   *, device, dtype=torch.float32) -> torch.Tensor:
     """Standard normal noise of shape ``(count, *shape)`` for one block of one image's stream."""
@@ -122,11 +112,76 @@ def iter_noise_blocks(num: int):
         yield block, min(NOISE_BLOCK, num - start)
 
 
+def noisy_batches(images: torch.Tensor, indices, phases, *, sigma: float, seed: int | None,
+                  batch_size: int):
+    """Yield ``(inputs, keys)``: the noisy copies ``x + sigma * eps`` of every image in forward
+    batches of at most ``batch_size``, and for each copy the key ``slot * len(phases) + j`` of its
+    image slot and phase.
+
+    ``images`` (K, *shape) are on the device; ``indices`` their dataset indices; ``phases`` a
+    sequence of ``(phase, num)``: ``num`` samples from the stream of ``phase`` (:data:`SELECTION`
+    or :data:`ESTIMATION`). Copies of consecutive images share a batch. With ``seed=None`` the
+    noise comes from torch's global random state (Cohen et al.'s behaviour). The yielded tensors
+    are reused buffers: use them before the next step of the iteration.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+    device, dtype = images.device, images.dtype
+    shape = tuple(images.shape[1:])
+    buf = torch.empty((batch_size, *shape), device=device, dtype=dtype)
+    keys = torch.empty(batch_size, dtype=torch.long, device=device)
+    fill = 0
+    for slot, idx in enumerate(indices):
+        x = images[slot]
+        for j, (phase, num) in enumerate(phases):
+            key = slot * len(phases) + j
+            for block, count in iter_noise_blocks(num):
+                if seed is None:
+                    noise = torch.randn((count, *shape), device=device, dtype=dtype)
+                else:
+                    noise = noise_segment(seed, idx, phase, block, count, shape, device=device,
+                                          dtype=dtype)
+                start = 0
+                while start < count:
+                    take = min(count - start, batch_size - fill)
+                    torch.add(x, noise[start:start + take], alpha=sigma, out=buf[fill:fill + take])
+                    keys[fill:fill + take] = key
+                    fill += take
+                    start += take
+                    if fill == batch_size:
+                        yield buf, keys
+                        fill = 0
+    if fill:
+        yield buf[:fill], keys[:fill]
+
+
+def certify_from_counts(counts_selection, counts_estimation, *, n: int, alpha: float,
+                        sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Algorithm CERTIFY (Cohen et al., 2019) on vote counts; vectorised over leading axes.
+
+    ``counts_selection`` (..., C) are the votes of the n0 selection samples, ``counts_estimation``
+    (..., C) those of n independent estimation samples. ``cA_hat`` is the top class of the
+    selection counts (the first on ties), ``pA_bar`` the Clopper-Pearson lower bound on
+    P(f(x + eps) = cA_hat) from the estimation counts; the result is ``(ABSTAIN, 0)`` where
+    ``pA_bar < 1/2`` and ``(cA_hat, sigma * Phi^{-1}(pA_bar))`` elsewhere. Returns
+    ``(prediction, radius)`` of shape (...).
+    """
+    counts0, counts1 = np.asarray(counts_selection), np.asarray(counts_estimation)
+    cA_hat = counts0.argmax(axis=-1)
+    nA = np.take_along_axis(counts1, cA_hat[..., None], axis=-1)[..., 0]
+    pA_bar = lower_confidence_bound(nA, n, alpha)
+    abstain = pA_bar < 0.5
+    prediction = np.where(abstain, Smooth.ABSTAIN, cA_hat)
+    radius = np.where(abstain, 0.0, radius_from_bound(np.where(abstain, 0.5, pA_bar), sigma))
+    return prediction, radius
+
+
 class Smooth:
     """A smoothed classifier g(x) = argmax_c P(f(x + eps) = c), eps ~ N(0, sigma^2 I).
 
     ``base_classifier`` maps a batch (B, *input_shape) to scores (B, num_classes); its prediction
-    is the argmax. The interface is that of Cohen et al.'s reference implementation.
+    is the argmax. It is put in eval mode before every evaluation. The interface is that of Cohen
+    et al.'s reference implementation.
     """
 
     #: returned by :meth:`predict` and :meth:`certify` when they abstain
@@ -150,21 +205,18 @@ class Smooth:
         The n0 selection samples pick cA_hat; n independent estimation samples give the
         Clopper-Pearson lower bound pA_bar on P(f(x + eps) = cA_hat); the method abstains
         (returns ``(ABSTAIN, 0.0)``) when pA_bar < 1/2, and otherwise returns
-        ``(cA_hat, sigma * Phi^{-1}(pA_bar))``.
+        ``(cA_hat, sigma * Phi^{-1}(pA_bar))`` (:func:`certify_from_counts`).
 
         ``x`` has no batch dimension. Without ``seed`` the noise comes from torch's global random
         state; with ``seed`` it comes from the seeded per-image streams of :func:`noise_segment`
-        (image ``index``), the noise the batched certifier of :mod:`drt_min.certify` draws.
+        (image ``index``), the noise the batched certifier of :mod:`drt_min.certify` draws, so the
+        result equals that certifier's row for image ``index``.
         """
         warn_if_never_certifies(n, alpha)
-        counts_selection = self._sample_noise(x, n0, batch_size, seed, index, SELECTION)
-        cA_hat = int(counts_selection.argmax())
-        counts_estimation = self._sample_noise(x, n, batch_size, seed, index, ESTIMATION)
-        nA = int(counts_estimation[cA_hat])
-        pA_bar = float(lower_confidence_bound(nA, n, alpha))
-        if pA_bar < 0.5:
-            return Smooth.ABSTAIN, 0.0
-        return cA_hat, float(radius_from_bound(pA_bar, self.sigma))
+        counts = self._sample_noise(x, ((SELECTION, n0), (ESTIMATION, n)), batch_size, seed, index)
+        prediction, radius = certify_from_counts(counts[0], counts[1], n=n, alpha=alpha,
+                                                 sigma=self.sigma)
+        return int(prediction), float(radius)
 
     def predict(self, x: torch.Tensor, n: int, alpha: float, batch_size: int,
                 *, seed: int | None = None, index: int = 0) -> int:
@@ -172,36 +224,26 @@ class Smooth:
         abstains (Algorithm PREDICT of Cohen et al., 2019): the top two classes of n samples are
         compared by a two-sided binomial test (``scipy.stats.binomtest``) at level alpha.
         """
-        counts = self._sample_noise(x, n, batch_size, seed, index, ESTIMATION)
+        counts = self._sample_noise(x, ((ESTIMATION, n),), batch_size, seed, index)[0]
         top2 = np.argsort(-counts, kind="stable")[:2]
         nA, nB = int(counts[top2[0]]), int(counts[top2[1]])
         if binomtest(nA, nA + nB, 0.5).pvalue > alpha:
             return Smooth.ABSTAIN
         return int(top2[0])
 
-    def _sample_noise(self, x: torch.Tensor, num: int, batch_size: int, seed, index: int,
-                      phase: int) -> np.ndarray:
-        """Class counts of the base classifier's predictions on ``num`` noisy copies of x."""
-        if num < 1 or batch_size < 1:
-            raise ValueError(f"need num >= 1 and batch_size >= 1, got {num}, {batch_size}")
-        counts = torch.zeros(self.num_classes, dtype=torch.long, device=x.device)
+    def _sample_noise(self, x: torch.Tensor, phases, batch_size: int, seed,
+                      index: int) -> np.ndarray:
+        """Class counts (len(phases), C) of the base classifier's predictions on noisy copies of x."""
+        if any(num < 1 for _, num in phases) or batch_size < 1:
+            raise ValueError(f"need at least one sample and batch_size >= 1, got {phases}, "
+                             f"{batch_size}")
+        if hasattr(self.base_classifier, "eval"):
+            self.base_classifier.eval()  # dropout or batch-norm in training mode would change f
+        c = self.num_classes
+        counts = torch.zeros(len(phases) * c, dtype=torch.long, device=x.device)
         with torch.inference_mode():
-            if seed is None:
-                remaining = num
-                while remaining > 0:
-                    this_batch = min(batch_size, remaining)
-                    remaining -= this_batch
-                    noise = torch.randn((this_batch, *x.shape), device=x.device, dtype=x.dtype)
-                    counts += self._count(torch.add(x, noise, alpha=self.sigma))
-            else:
-                for block, count in iter_noise_blocks(num):
-                    noise = noise_segment(seed, index, phase, block, count, x.shape,
-                                          device=x.device, dtype=x.dtype)
-                    for start in range(0, count, batch_size):
-                        part = noise[start:start + batch_size]
-                        counts += self._count(torch.add(x, part, alpha=self.sigma))
-        return counts.cpu().numpy()
-
-    def _count(self, batch: torch.Tensor) -> torch.Tensor:
-        predictions = self.base_classifier(batch).argmax(1)
-        return torch.bincount(predictions, minlength=self.num_classes)
+            for inputs, keys in noisy_batches(x.unsqueeze(0), [index], phases, sigma=self.sigma,
+                                              seed=seed, batch_size=batch_size):
+                flat = keys * c + self.base_classifier(inputs).argmax(1)
+                counts += torch.bincount(flat, minlength=counts.numel())
+        return counts.reshape(len(phases), c).cpu().numpy()

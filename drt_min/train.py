@@ -22,7 +22,6 @@ Training state is saved after every epoch to one checkpoint (atomic write, see
 
 from __future__ import annotations
 
-import hashlib
 import math
 import pathlib
 import time
@@ -33,12 +32,16 @@ import torch
 
 from drt_min import losses
 from drt_min.attacks import smoothadv_pgd
-from drt_min.checkpoint import load_checkpoint, load_ensemble, resolve_device, save_checkpoint
-from drt_min.config import TrainConfig, to_dict
-from drt_min.data import epoch_batches, load_mnist, synthetic_digits
-from drt_min.models import LeNetEnsemble
+from tqdm.auto import tqdm
 
-__all__ = ["train", "TrainResult", "training_step", "derive_seed", "load_training_data",
+from drt_min.checkpoint import (load_checkpoint, load_ensemble, resolve_device, save_checkpoint,
+                                sha256_file)
+from drt_min.config import CertifyConfig, TrainConfig, to_dict
+from drt_min.data import epoch_batches, load_split
+from drt_min.models import LeNetEnsemble
+from drt_min.seeding import derive_seed
+
+__all__ = ["train", "TrainResult", "training_step", "load_training_data",
            "epsilon_at", "lr_at", "build_model"]
 
 
@@ -49,12 +52,6 @@ class TrainResult:
     sha256: str
     history: list[dict[str, float]]
     resumed_from_epoch: int
-
-
-def derive_seed(*parts: int | str) -> int:
-    """A 63-bit seed from a tuple (e.g. (seed, 'noise', epoch)), stable across platforms."""
-    text = "/".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.sha256(text).digest()[:8], "little") & ((1 << 63) - 1)
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
@@ -70,11 +67,8 @@ def epsilon_at(cfg: TrainConfig, epoch: int) -> float:
 
 
 def load_training_data(cfg: TrainConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    if cfg.synthetic > 0:
-        images, labels, _ = synthetic_digits(cfg.synthetic, min(cfg.num_classes, 7), seed=cfg.seed,
-                                             device=device)
-    else:
-        images, labels = load_mnist("train", cfg.data_dir or None, device)
+    """The training split of ``cfg`` (:func:`drt_min.data.load_split`), cut to ``train_subset``."""
+    images, labels = load_split("train", cfg, device)
     if cfg.train_subset:
         images, labels = images[:cfg.train_subset], labels[:cfg.train_subset]
     return images, labels
@@ -184,16 +178,16 @@ def _same_run(saved: dict[str, Any], cfg: TrainConfig) -> bool:
 
 def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = True,
           resume: bool = True, data: tuple[torch.Tensor, torch.Tensor] | None = None,
-          log=print) -> TrainResult:
+          certify: CertifyConfig | None = None, log=print) -> TrainResult:
     """Train an ensemble as ``cfg`` says, writing (and resuming) ``checkpoint`` after every epoch.
 
     ``data`` optionally gives the training (images, labels) directly (otherwise MNIST or the
     synthetic set per ``cfg``). Returns the trained model, the checkpoint path and sha256, and the
-    per-epoch history.
+    per-epoch history. ``certify`` is the certification protocol recorded in the checkpoint
+    (``python -m drt_min certify`` takes it as its defaults); None records the defaults.
     """
-    from tqdm.auto import tqdm
-
     checkpoint = pathlib.Path(checkpoint)
+    certify_record = to_dict(certify if certify is not None else CertifyConfig())
     device = resolve_device(cfg.device)
     images, labels = data if data is not None else load_training_data(cfg, device)
     images, labels = images.to(device), labels.to(device)
@@ -253,9 +247,10 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
                       seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
         history.append(record)
         sha = save_checkpoint(checkpoint, {
-            "config": to_dict(cfg), "epoch": epoch + 1, "num_members": cfg.num_members,
-            "num_classes": cfg.num_classes, "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "history": history, "parent_sha256": parent_sha,
+            "config": to_dict(cfg), "certify": certify_record, "epoch": epoch + 1,
+            "num_members": cfg.num_members, "num_classes": cfg.num_classes,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
+            "parent_sha256": parent_sha,
         })
         if log:
             log(f"{method} epoch {epoch + 1}/{cfg.epochs}: loss {record['loss']:.4f} "
@@ -266,11 +261,11 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
         if not checkpoint.exists():
             # zero epochs requested: still write the (initial) state so later stages can use it
             sha = save_checkpoint(checkpoint, {
-                "config": to_dict(cfg), "epoch": 0, "num_members": cfg.num_members,
+                "config": to_dict(cfg), "certify": certify_record, "epoch": 0,
+                "num_members": cfg.num_members,
                 "num_classes": cfg.num_classes, "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "history": [], "parent_sha256": parent_sha})
         else:
-            from drt_min.checkpoint import sha256_file
             sha = sha256_file(checkpoint)
     model.eval()
     return TrainResult(model=model, checkpoint=checkpoint, sha256=sha, history=history,

@@ -19,8 +19,9 @@ from scipy.stats import binomtest
 
 from drt_min import results as res
 from drt_min.certify import certificates_from_counts, certify_dataset, count_votes, parse_shard, shard_range
-from drt_min.smoothing import lower_confidence_bound, radius_from_bound
-from drt_min.ensemble import protocol_names
+from drt_min.ensemble import ProtocolClassifier, protocol_names
+from drt_min.models import LeNetEnsemble
+from drt_min.smoothing import Smooth, lower_confidence_bound, radius_from_bound
 from tests.helpers.certify import ThresholdEnsemble, reference_certificates, tiny_ensemble
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -61,6 +62,34 @@ def test_batched_path_equals_reference_loop(tmp_path, batch_size):
     # the run is not trivial: some certificates and some abstentions
     flat = [p for name in paths for (_, _, p, _, _) in got[name]]
     assert any(p == -1 for p in flat) and any(p >= 0 for p in flat)
+
+
+@pytest.mark.parametrize("ensemble", ["mlp", "lenet"])
+def test_smooth_certify_equals_the_batched_row_for_every_protocol(tmp_path, ensemble):
+    """One Algorithm CERTIFY: ``Smooth(protocol).certify(x, ..., seed, index)`` is the batched
+    certifier's row of image ``index``, for WE (with unequal weights), MME and every member."""
+    if ensemble == "mlp":
+        model, (images, labels), sigma = tiny_ensemble(num_members=3, num_classes=4, seed=2), \
+            _data(num=6, seed=3), 0.4
+    else:
+        torch.manual_seed(0)
+        model = LeNetEnsemble(3, 10).eval()
+        gen = torch.Generator().manual_seed(4)
+        images, labels, sigma = torch.rand(6, 1, 28, 28, generator=gen), torch.arange(6), 0.5
+    weights = [0.2, 0.5, 0.3]
+    indices = [1, 4, 5]
+    kw = dict(sigma=sigma, n0=30, n=1100, alpha=0.05, seed=8)
+    paths = certify_dataset(model, images, labels, indices, batch_size=256, out_dir=tmp_path,
+                            weights=weights, device="cpu", progress=False, **kw)
+    rows = _table(paths)
+    num_classes = int(model(images[:1]).shape[-1])
+    for protocol in protocol_names(3):
+        smooth = Smooth(ProtocolClassifier(model, protocol, weights), num_classes, sigma)
+        for (idx, _, predict, radius, _) in rows[protocol]:
+            got = smooth.certify(images[idx], kw["n0"], kw["n"], kw["alpha"], 300, seed=kw["seed"],
+                                 index=idx)
+            assert got == (predict, radius), (protocol, idx)
+    assert any(r[2] != -1 for table in rows.values() for r in table)  # not all abstentions
 
 
 def test_eas_and_members_equal_reference_on_agreeing_members(tmp_path):
@@ -241,13 +270,13 @@ def test_soundness_rate_within_alpha_thorough(tmp_path):
 
 def test_soundness_check_detects_an_overconfident_certifier(tmp_path, monkeypatch):
     """With the point estimate in place of the lower bound the same check fails."""
-    import drt_min.certify as cert
     import drt_min.ensemble as ens
+    import drt_min.smoothing as smoothing
 
     def point_estimate(k, n, alpha):
         return np.asarray(k, dtype=np.float64) / n
 
-    monkeypatch.setattr(cert, "lower_confidence_bound", point_estimate)
+    monkeypatch.setattr(smoothing, "lower_confidence_bound", point_estimate)
     monkeypatch.setattr(ens, "lower_confidence_bound", point_estimate)
     with pytest.raises(AssertionError):
         _check_soundness(tmp_path, reps=300, n=400)
@@ -406,10 +435,11 @@ def test_cli_certify_report_and_merge_on_a_checkpoint(tmp_path, capsys):
     torch.manual_seed(0)
     model = LeNetEnsemble(3, 10)
     ckpt = tmp_path / "model.pt"
-    digest = save_checkpoint(ckpt, {"config": {"preset": "test"}, "epoch": 0, "num_members": 3,
+    digest = save_checkpoint(ckpt, {"config": {"seed": 4}, "epoch": 0, "num_members": 3,
                                     "num_classes": 10, "model": model.state_dict()})
-    common = ["--sigma", "0.5", "--n0", "10", "--n", "60", "--alpha", "0.01", "--batch", "64",
-              "--skip", "1000", "--max", "3", "--data-dir", data_dir, "--device", "cpu", "--no-progress"]
+    common = ["--cert-sigma", "0.5", "--cert-n0", "10", "--cert-n", "60", "--cert-alpha", "0.01",
+              "--cert-batch", "64", "--cert-every", "1000", "--cert-max-images", "3",
+              "--data-dir", data_dir, "--device", "cpu", "--no-progress"]
     assert _cli(["certify", str(ckpt), "--out", str(tmp_path / "run"), "--report", *common]) == 0
     man = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert man["extra"]["checkpoint_sha256"] == digest and man["indices"] == [0, 1000, 2000]
@@ -431,8 +461,9 @@ def test_cli_certify_takes_sigma_from_the_checkpoint(tmp_path):
 
     data_dir = _data_dir()
     torch.manual_seed(0)
-    common = ["--n0", "10", "--n", "40", "--alpha", "0.01", "--batch", "64", "--skip", "1000", "--max", "1",
-              "--data-dir", data_dir, "--device", "cpu", "--no-progress"]
+    common = ["--cert-n0", "10", "--cert-n", "40", "--cert-alpha", "0.01", "--cert-batch", "64",
+              "--cert-every", "1000", "--cert-max-images", "1", "--data-dir", data_dir,
+              "--device", "cpu", "--no-progress"]
     ckpt = tmp_path / "model.pt"
     save_checkpoint(ckpt, {"config": {"sigma": 0.75}, "epoch": 0, "num_members": 3, "num_classes": 10,
                            "model": LeNetEnsemble(3, 10).state_dict()})
@@ -441,7 +472,7 @@ def test_cli_certify_takes_sigma_from_the_checkpoint(tmp_path):
     bare = tmp_path / "bare.pt"
     save_checkpoint(bare, {"config": {}, "epoch": 0, "num_members": 3, "num_classes": 10,
                            "model": LeNetEnsemble(3, 10).state_dict()})
-    with pytest.raises(ValueError, match="pass --sigma"):
+    with pytest.raises(ValueError, match="pass --cert-sigma"):
         _cli(["certify", str(bare), "--out", str(tmp_path / "run2"), *common])
 
 

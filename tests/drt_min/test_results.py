@@ -1,14 +1,16 @@
-"""TSV rows, validation, atomic writes, resume bookkeeping and the report of drt_min."""
+"""TSV rows, validation, atomic writes, the manifest, resume bookkeeping, curves and the report."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from drt_min import results as res
-from drt_min.report import PAPER_RADII, average_certified_radius, certified_accuracy, write_report
+from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
+from drt_min.report import write_report
 
 
 def _rows():
@@ -58,6 +60,43 @@ def test_read_rejects_bad_headers_duplicates_and_unterminated_rows(tmp_path):
     assert res.read_tsv(path, allow_partial=True) == _rows()[:1]
 
 
+@pytest.mark.parametrize("body, why", [
+    ("0\t3\t3\tnan\t1\t0.1\n", "finite"),              # a NaN radius
+    ("0\t3\t3\t0.5\t1\n", "columns"),                    # a short row
+    ("0\t3\tthree\t0.5\t1\t0.1\n", "malformed"),
+    ("0\t3\t3\t0.5\t1\t0.1\n0\t3\t3\t0.5\t1\t0.1\n", "duplicate"),
+])
+def test_read_errors_name_the_file(tmp_path, body, why):
+    path = tmp_path / "we.tsv"
+    path.write_text(res.HEADER + "\n" + body)
+    with pytest.raises(ValueError, match=re.escape(str(path))) as info:
+        res.read_tsv(path)
+    assert why in str(info.value)
+
+
+def test_read_names_the_file_and_line_of_a_bad_row(tmp_path):
+    path = tmp_path / "mme.tsv"
+    path.write_text(res.HEADER + "\n" + res.format_row(_rows()[0]) + "\n10\t1\t1\tnan\t1\t0.1\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}, line 3: radius must be finite")):
+        res.read_tsv(path)
+
+
+def test_read_bad_header_and_empty_file_name_the_file(tmp_path):
+    path = tmp_path / "we.tsv"
+    for text in ("idx\tlabel\tpredict\tr\tcorrect\ttime\n", ""):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=re.escape(f"{path}: the header")):
+            res.read_tsv(path)
+
+
+def test_require_rows_rejects_an_empty_table(tmp_path):
+    path = tmp_path / "we.tsv"
+    res.write_tsv(path, [])
+    assert res.read_tsv(path) == []
+    with pytest.raises(ValueError, match=re.escape(f"{path}: no certificates")):
+        res.read_tsv(path, require_rows=True)
+
+
 def test_extra_columns_after_the_six_are_allowed(tmp_path):
     path = tmp_path / "t.tsv"
     path.write_text(res.HEADER + "\tmember\n0\t3\t3\t0.5\t1\t0.1\t2\n")
@@ -75,6 +114,39 @@ def _manifest(indices, protocols=("we", "mme")):
     return {"sigma": 0.25, "n0": 10, "n": 100, "alpha": 0.001, "seed": 0, "noise_block": 1000,
             "indices": list(indices), "weights": [0.5, 0.5], "protocols": list(protocols),
             "num_classes": 10, "extra": None}
+
+
+def test_manifest_round_trip_keeps_lists_of_scalars_on_one_line(tmp_path):
+    man = {**_manifest(range(0, 10_000, 10)), "extra": {"b": [1, [2, 3]], "a": (0.1, None, "x")},
+           "shard": [0, 2], "empty": {}, "none": []}
+    path = res.write_manifest(tmp_path, man)
+    text = path.read_text()
+    back = res.read_manifest(tmp_path)
+    assert back == json.loads(json.dumps(man))       # the values json.dumps would have written
+    assert list(back) == sorted(back) and list(back["extra"]) == ["a", "b"]
+    lines = text.splitlines()
+    assert '  "indices": [' + ", ".join(str(i) for i in range(0, 10_000, 10)) + "]," in lines
+    assert '  "weights": [0.5, 0.5]' in lines and '  "shard": [0, 2],' in lines
+    assert '    "b": [' in lines and '      [2, 3]' in lines  # a list holding a list is laid out
+    assert '    "a": [0.1, null, "x"],' in lines
+    assert '  "empty": {},' in lines and '  "none": [],' in lines
+    assert len(lines) < 40 and text.endswith("}\n")
+
+
+def test_manifest_without_lists_is_laid_out_as_json_dumps_indent_2():
+    man = {"sigma": 0.25, "extra": {"z": 1, "a": {"k": "v"}}, "shard": None, "ok": True}
+    assert res.manifest_text(man) == json.dumps(man, indent=2, sort_keys=True) + "\n"
+
+
+def test_read_manifest_reads_the_old_layout_and_names_a_bad_file(tmp_path):
+    man = _manifest([0, 10, 20])
+    (tmp_path / res.MANIFEST).write_text(json.dumps(man, indent=2, sort_keys=True) + "\n")
+    assert res.read_manifest(tmp_path) == man
+    res.write_manifest(tmp_path, man)
+    assert res.read_manifest(tmp_path) == man
+    (tmp_path / res.MANIFEST).write_text('{"sigma": 0.25,')
+    with pytest.raises(ValueError, match=re.escape(str(tmp_path / res.MANIFEST))):
+        res.read_manifest(tmp_path)
 
 
 def test_resume_prefix_truncates_uneven_files(tmp_path):
@@ -109,6 +181,7 @@ def test_resume_refuses_tsvs_without_a_manifest(tmp_path):
 
 
 def test_certified_accuracy_and_acr():
+    # correct: images 0 (radius 0.24999999999999997) and 30 (2.5); 10 abstains, 20 is wrong
     rows = _rows()
     assert certified_accuracy(rows, 0.0) == 0.5
     assert certified_accuracy(rows, 0.24999999999999997) == 0.5
@@ -117,6 +190,22 @@ def test_certified_accuracy_and_acr():
     assert certified_accuracy(rows, 2.5000001) == 0.0
     assert average_certified_radius(rows) == pytest.approx((0.25 + 2.5) / 4)
     assert PAPER_RADII[0] == 0.0 and PAPER_RADII[-1] == 2.5 and len(PAPER_RADII) == 11
+    with pytest.raises(ValueError):
+        certified_accuracy([], 0.0)
+    with pytest.raises(ValueError):
+        average_certified_radius([])
+
+
+def test_curves_on_a_hand_computed_example():
+    # (label, predict, radius): correct at 0.0, 0.5, 0.5, 1.0 and 2.0; wrong with radius 1.5 and
+    # 0.7 (a wrong radius never counts); one abstention
+    spec = [(1, 1, 0.0), (2, 2, 0.5), (3, 3, 0.5), (4, 4, 1.0), (5, 5, 2.0), (6, 0, 1.5),
+            (7, 0, 0.7), (8, -1, 0.0)]
+    rows = [res.Row(i, lab, pred, rad, int(lab == pred), 0.0) for i, (lab, pred, rad) in enumerate(spec)]
+    expected = {0.0: 5, 0.25: 4, 0.5: 4, 0.75: 2, 1.0: 2, 1.25: 1, 2.0: 1, 2.25: 0}
+    for radius, count in expected.items():
+        assert certified_accuracy(rows, radius) == count / 8
+    assert average_certified_radius(rows) == (0.0 + 0.5 + 0.5 + 1.0 + 2.0) / 8
 
 
 def test_write_report(tmp_path):

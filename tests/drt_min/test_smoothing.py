@@ -21,8 +21,8 @@ from drt_min.smoothing import (
     min_samples_to_certify,
     noise_segment,
     radius_from_bound,
-    stream_seed,
 )
+from drt_min.seeding import stream_seed
 from tests.helpers.certify import clopper_pearson_reference
 
 
@@ -54,7 +54,7 @@ class HalfSpace(torch.nn.Module):
 def test_bound_is_the_clopper_pearson_formula(n, frac, alpha):
     k = int(round(frac * n))
     got = float(lower_confidence_bound(k, n, alpha))
-    assert got == clopper_pearson_reference(k, n, alpha)
+    assert got == pytest.approx(clopper_pearson_reference(k, n, alpha), rel=1e-9, abs=1e-15)
     if 0 < k < n:
         assert got == float(beta.ppf(alpha, k, n - k + 1))
 
@@ -66,7 +66,8 @@ def test_bound_edge_cases_and_vectorisation():
     vec = lower_confidence_bound(ks, 50, 0.05)
     assert vec.shape == (51,)
     assert np.all(np.diff(vec) > 0)
-    assert [float(v) for v in vec] == [clopper_pearson_reference(int(k), 50, 0.05) for k in ks]
+    assert [float(v) for v in vec] == pytest.approx(
+        [clopper_pearson_reference(int(k), 50, 0.05) for k in ks], rel=1e-9, abs=1e-15)
     for bad in (-1, 11):
         with pytest.raises(ValueError):
             lower_confidence_bound(bad, 10, 0.01)
@@ -180,12 +181,21 @@ def test_estimation_counts_do_not_depend_on_n0():
     """The n estimation samples are the same whatever n0 is, so selection cannot bias them."""
     smooth = Smooth(HalfSpace(), 2, 1.0)
     x = torch.tensor([0.1, 0.0])
-    c_a = smooth._sample_noise(x, 700, 256, 9, 3, ESTIMATION)
+    c_a = smooth._sample_noise(x, ((ESTIMATION, 700),), 256, 9, 3)[0]
     smooth.certify(x, 10, 700, 0.05, 256, seed=9, index=3)
-    c_b = smooth._sample_noise(x, 700, 256, 9, 3, ESTIMATION)
+    c_b = smooth._sample_noise(x, ((SELECTION, 10), (ESTIMATION, 700)), 256, 9, 3)[1]
     assert np.array_equal(c_a, c_b)
-    c_sel = smooth._sample_noise(x, 700, 256, 9, 3, SELECTION)
+    c_sel = smooth._sample_noise(x, ((SELECTION, 700),), 256, 9, 3)[0]
     assert not np.array_equal(c_a, c_sel)
+
+
+def test_smooth_puts_the_base_classifier_in_eval_mode():
+    """Cohen et al.'s certify evaluates the base classifier in eval mode; dropout must be off."""
+    net = torch.nn.Sequential(torch.nn.Dropout(0.9), HalfSpace())
+    net.train()
+    smooth = Smooth(net, 2, 1.0)
+    smooth.certify(torch.tensor([0.3, 0.0]), 10, 100, 0.1, 64, seed=1)
+    assert not net.training
 
 
 def test_rejects_bad_arguments():

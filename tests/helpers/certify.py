@@ -2,17 +2,23 @@
 
 The reference works one image, one protocol and one sample at a time, straight from the
 definitions (Definitions 2, 3, 6; Algorithm CERTIFY of Cohen et al.), on the same seeded noise as
-:func:`drt_min.certify.certify_dataset`; the batched certifier must reproduce it exactly.
+:func:`drt_min.certify.certify_dataset`; the batched certifier must reproduce it exactly. It takes
+the package's one Clopper-Pearson bound (:func:`theory.smoothing.clopper_pearson_lower`), which is
+itself checked against :func:`clopper_pearson_reference`, the bound found from its definition.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.stats import beta, norm
+from scipy.optimize import brentq
+from scipy.stats import binom, norm
 from torch import nn
 
+from drt_min.ensemble import StackedEnsemble
 from drt_min.smoothing import ESTIMATION, SELECTION, iter_noise_blocks, noise_segment
+from theory.smoothing import clopper_pearson_lower
+from theory.strategies import eas_certified_radius
 
 __all__ = [
     "tiny_members",
@@ -40,8 +46,6 @@ def tiny_members(num_members=3, num_classes=4, input_shape=(1, 6, 6), seed=0,
 
 
 def tiny_ensemble(**kw):
-    from drt_min.ensemble import StackedEnsemble
-
     return StackedEnsemble(tiny_members(**kw)).eval()
 
 
@@ -88,11 +92,13 @@ def definition_vote(conf: np.ndarray, protocol: str, weights: np.ndarray) -> int
 
 
 def clopper_pearson_reference(k: int, n: int, alpha: float) -> float:
+    """The exact one-sided lower bound from its definition: the p at which observing k or more
+    successes has probability alpha, ``P(Binomial(n, p) >= k) = alpha`` (root found by brentq)."""
     if k == 0:
         return 0.0
     if k == n:
-        return alpha ** (1.0 / n)
-    return float(beta.ppf(alpha, k, n - k + 1))
+        return alpha ** (1.0 / n)  # P(all n) = p^n = alpha
+    return brentq(lambda p: binom.sf(k - 1, n, p) - alpha, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
 
 
 def _counts(model, x, idx, phase, num, *, sigma, seed, batch_size, protocol, weights, num_classes):
@@ -118,8 +124,6 @@ def _counts(model, x, idx, phase, num, *, sigma, seed, batch_size, protocol, wei
 def reference_certificates(model, images, indices, *, protocols, sigma, n0, n, alpha, batch_size,
                            seed, weights=None):
     """{protocol: [(prediction, radius), ...]} for the given images, one at a time."""
-    from theory.strategies import eas_certified_radius
-
     out = {p: [] for p in protocols}
     for idx in indices:
         x = images[idx]
@@ -135,13 +139,13 @@ def reference_certificates(model, images, indices, *, protocols, sigma, n0, n, a
                 tops = [int(np.argmax(c0[i])) for i in range(n_members)]
                 decider = int(np.argmax([c0[i, tops[i]] for i in range(n_members)]))
                 y0 = tops[decider]
-                p = np.array([clopper_pearson_reference(int(c1[i, y0]), n, alpha / n_members)
+                p = np.array([float(clopper_pearson_lower(int(c1[i, y0]), n, alpha / n_members))
                               for i in range(n_members)])
                 r = -np.inf if np.any(p == 0) else float(eas_certified_radius(p, sigma))
                 out[protocol].append((y0, r) if r > 0 else (-1, 0.0))
             else:
                 cA = int(np.argmax(c0))
-                pA_bar = clopper_pearson_reference(int(c1[cA]), n, alpha)
+                pA_bar = float(clopper_pearson_lower(int(c1[cA]), n, alpha))
                 out[protocol].append((cA, sigma * float(norm.ppf(pA_bar))) if pA_bar >= 0.5
                                      else (-1, 0.0))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+from dataclasses import dataclass
 
 import pytest
 import torch
@@ -83,33 +84,96 @@ def margins_loop(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def drt_objective_loop(model, x: torch.Tensor, y: torch.Tensor, *, rho1: float, rho2: float
-                       ) -> torch.Tensor:
-    """L_train on fixed noisy inputs x (B, 1, 28, 28), one member and one pair at a time.
+@dataclass
+class DrtTerms:
+    """The parts of L_train on a batch of noisy inputs, from :func:`drt_terms_loop`."""
 
-    Each member's margin gradient comes from its own forward and autograd call on a fresh leaf.
+    ce: torch.Tensor        # sum_i L_std,i: members' cross-entropies summed, mean over the inputs
+    gd: torch.Tensor        # GD (Eq. 9) or ||sum_i g_i|| (Eq. 54), normalised
+    cm: torch.Tensor        # CM (Eq. 10) or -sum_i m_i (Eq. 55), normalised
+    correct: torch.Tensor   # (B, N) bool: member i's arg max is the label
+    pairs: int              # valid pairs summed (ordered ones counted twice)
+    all_correct: int        # inputs on which every member is correct
+
+    def loss(self, rho1: float, rho2: float) -> torch.Tensor:
+        """L_train = sum_i CE_i + rho1 * GD + rho2 * CM."""
+        return self.ce + rho1 * self.gd + rho2 * self.cm
+
+
+def drt_terms_loop(model, x: torch.Tensor, y: torch.Tensor, *, gd_norm: str = "plain",
+                   pairs: str = "unordered", normalize: str = "batch",
+                   variant: str = "pairwise") -> DrtTerms:
+    """CE, GD and CM on fixed noisy inputs x (B, 1, 28, 28), one member, input and pair at a time.
+
+    ``model`` is a :class:`LeNetEnsemble` or a list of ordinary LeNet members. Member i gets its own
+    fresh input leaf; ``g_i = grad_x m_i`` comes from its own autograd call with ``create_graph`` so
+    that GD trains through it. The options are those of :class:`TrainConfig`:
+
+    * pairwise (Eqs. 9-10): ``sum ||g_i + g_j||`` (``gd_norm="squared"``: squared) and
+      ``sum -(m_i + m_j)`` over the valid pairs i < j (``pairs="ordered"``: every i != j);
+    * summed (Eqs. 54-55): ``||sum_i g_i||`` and ``-sum_i m_i`` on the inputs where every member
+      is correct;
+    * ``normalize="batch"`` divides both sums by B, ``"pairs"`` by the number of terms summed
+      (valid pairs, or all-correct inputs for the summed variant; 1 when there are none).
     """
-    members = model.members() if hasattr(model, "members") else model
-    b = x.shape[0]
+    members = model.members() if hasattr(model, "members") else list(model)
+    b, n = x.shape[0], len(members)
     ce = x.new_zeros(())
-    margins, grads, correct = [], [], []
-    for net in members:
+    margin, grad, correct = [], [], torch.zeros(b, n, dtype=torch.bool)
+    for i, net in enumerate(members):
         xi = x.detach().clone().requires_grad_(True)
         logits = net(xi)
         ce = ce + torch.nn.functional.cross_entropy(logits, y, reduction="sum") / b
         probs = logits.softmax(-1)
-        own = probs.gather(1, y[:, None])[:, 0]
-        masked = probs.detach().scatter(1, y[:, None], float("-inf"))
-        other = probs.gather(1, masked.argmax(1, keepdim=True))[:, 0]
-        m = own - other
-        (g,) = torch.autograd.grad(m.sum(), xi, create_graph=True)
-        margins.append(m)
-        grads.append(g.reshape(b, -1))
-        correct.append(logits.argmax(1) == y)
-    margins_t = torch.stack(margins, 1)
-    grads_t = torch.stack(grads, 1)
-    correct_t = torch.stack(correct, 1)
-    return ce + rho1 * gd_loss_loop(grads_t, correct_t) + rho2 * cm_loss_loop(margins_t, correct_t)
+        m_i = []
+        for k in range(b):
+            y0 = int(y[k])
+            others = torch.cat([probs[k, :y0], probs[k, y0 + 1:]])
+            m_i.append(probs[k, y0] - others.max())     # f_i[y0] - max_{y != y0} f_i[y]
+            correct[k, i] = int(logits[k].argmax()) == y0
+        m_i = torch.stack(m_i)
+        (g_i,) = torch.autograd.grad(m_i.sum(), xi, create_graph=True)
+        margin.append(m_i)
+        grad.append(g_i.reshape(b, -1))
+
+    def norm(v: torch.Tensor) -> torch.Tensor:
+        return v.dot(v) if gd_norm == "squared" else v.norm()
+
+    gd, cm, terms = x.new_zeros(()), x.new_zeros(()), 0
+    if variant == "pairwise":
+        for k, i, j in valid_pairs(correct, ordered=pairs == "ordered"):
+            gd = gd + norm(grad[i][k] + grad[j][k])
+            cm = cm - (margin[i][k] + margin[j][k])
+            terms += 1
+    else:
+        for k in range(b):
+            if correct[k].all():
+                gd = gd + norm(sum(grad[i][k] for i in range(n)))
+                cm = cm - sum(margin[i][k] for i in range(n))
+                terms += 1
+    denominator = b if normalize == "batch" else max(terms, 1)
+    return DrtTerms(ce=ce, gd=gd / denominator, cm=cm / denominator, correct=correct,
+                    pairs=count_valid_pairs(correct, ordered=pairs == "ordered"),
+                    all_correct=int(correct.all(1).sum()))
+
+
+def drt_objective_loop(model, x: torch.Tensor, y: torch.Tensor, *, rho1: float, rho2: float,
+                       **options: str) -> torch.Tensor:
+    """L_train on fixed noisy inputs x (B, 1, 28, 28): :func:`drt_terms_loop` weighted by rho."""
+    return drt_terms_loop(model, x, y, **options).loss(rho1, rho2)
+
+
+def drt_noisy_batch(images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig,
+                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (m*B) noisy inputs and targets of one DRT step, noise index outer.
+
+    The same draw as the trainer's: one (m, B, 1, *shape) standard normal tensor (shared noise, so
+    one draw per input for all members) scaled by sigma.
+    """
+    m, b, shape = cfg.noise_copies, images.shape[0], tuple(images.shape[1:])
+    noise = torch.randn((m, b, 1, *shape), generator=generator) * cfg.sigma
+    x = (images.unsqueeze(0) + noise[:, :, 0]).reshape(m * b, *shape)
+    return x, labels.repeat(m)
 
 
 def tiny_config(**changes) -> TrainConfig:

@@ -1,0 +1,33 @@
+"""Certified accuracy and the Average Certified Radius of a list of certificates.
+
+Certified accuracy at radius r is the fraction of images whose prediction is correct and whose
+certified radius is at least r (Cohen et al., 2019, Section 4). The Average Certified Radius is
+the mean over images of the certified radius of a correct prediction, 0 for a wrong prediction or
+an abstention (Zhai et al., 2020, MACER). Both take the validated rows of
+:func:`drt_min.results.read_tsv`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from drt_min.results import Row
+
+__all__ = ["PAPER_RADII", "certified_accuracy", "average_certified_radius"]
+
+#: The radii of the paper's MNIST tables (Table 1): 0, 0.25, ..., 2.5.
+PAPER_RADII = tuple(0.25 * i for i in range(11))
+
+
+def certified_accuracy(rows: Sequence[Row], radius: float) -> float:
+    """Fraction of ``rows`` that are correct with radius >= ``radius``."""
+    if not rows:
+        raise ValueError("certified accuracy of no rows")
+    return sum(1 for r in rows if r.correct and r.radius >= radius) / len(rows)
+
+
+def average_certified_radius(rows: Sequence[Row]) -> float:
+    """Mean over ``rows`` of the radius where the prediction is correct, 0 where it is not."""
+    if not rows:
+        raise ValueError("average certified radius of no rows")
+    return sum(r.radius for r in rows if r.correct) / len(rows)
