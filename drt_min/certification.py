@@ -12,6 +12,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+from drt_min.errors import UserError, check_output_dir
 from drt_min.certify import certify_dataset
 from drt_min.checkpoint import load_ensemble
 from drt_min.config import CertifyConfig, TrainConfig, from_dict, replace, to_dict
@@ -45,15 +46,22 @@ def certify_checkpoint(checkpoint, out_dir, protocol: CertifyConfig | None = Non
     Returns the TSV paths by protocol name (None on ranks other than 0).
     """
     model, meta = load_ensemble(checkpoint, device)
+    check_output_dir(out_dir, "--out")
     if protocol is None:
         protocol = protocol_for(meta, overrides)
     if not protocol.cert_sigma and "sigma" not in meta["config"]:
-        raise ValueError(f"{checkpoint} records no training sigma: pass --cert-sigma")
+        raise UserError(f"{checkpoint} records no training sigma: pass --cert-sigma")
     train_cfg = from_dict(TrainConfig, meta["config"])
     if data_dir:
         train_cfg = replace(train_cfg, data_dir=data_dir)
     images, labels = load_split(protocol.cert_split, train_cfg, "cpu")
     indices = protocol.indices(len(images))
+    if not indices:
+        raise UserError(f"no {protocol.cert_split} image is selected (cert_start "
+                        f"{protocol.cert_start} of {len(images)} images); lower --cert-start")
+    if int(labels.max()) >= meta["num_classes"]:
+        raise UserError(f"{checkpoint} has {meta['num_classes']} classes but the "
+                        f"{protocol.cert_split} data have label {int(labels.max())}")
     extra = {"checkpoint": meta["path"], "checkpoint_sha256": meta["sha256"],
              "train_config": meta["config"], "epoch": meta["epoch"],
              "split": protocol.cert_split, "protocol": to_dict(protocol), **(manifest_extra or {})}

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from drt_min.errors import UserError, check_output_dir
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
 from drt_min.smoothing import (
@@ -42,6 +43,10 @@ __all__ = ["certify_dataset", "count_votes", "certificates_from_counts", "shard_
            "parse_shard", "library_versions"]
 
 
+#: Seconds between rewrites of the running manifest's ``elapsed_s`` (so a killed run keeps it).
+ELAPSED_EVERY_S = 10.0
+
+
 def parse_shard(spec) -> tuple[int, int] | None:
     """``None``, ``(i, k)`` or ``"i/k"`` -> ``(i, k)`` with ``0 <= i < k``."""
     if spec is None:
@@ -50,11 +55,11 @@ def parse_shard(spec) -> tuple[int, int] | None:
         try:
             i, k = (int(s) for s in spec.split("/"))
         except ValueError as exc:
-            raise ValueError(f"a shard is written i/k, got {spec!r}") from exc
+            raise UserError(f"a shard is written i/k, got {spec!r}") from exc
     else:
         i, k = (int(s) for s in spec)
     if not (k >= 1 and 0 <= i < k):
-        raise ValueError(f"shard i/k needs 0 <= i < k, got {i}/{k}")
+        raise UserError(f"shard i/k needs 0 <= i < k, got {i}/{k}")
     return i, k
 
 
@@ -96,7 +101,7 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
         logits = model(inputs)
         if logits.dim() != 3 or logits.shape[0] != size or logits.shape[1] != p - 2 \
                 or logits.shape[2] != c:
-            raise ValueError(f"the model must return logits (B, {p - 2}, {c}), got {tuple(logits.shape)}")
+            raise UserError(f"the model must return logits (B, {p - 2}, {c}), got {tuple(logits.shape)}")
         votes = protocol_votes(logits, weights)                          # (size, P)
         flat = keys[:, None] * (p * c) + offsets + votes
         total.add_(torch.bincount(flat.reshape(-1), minlength=total.numel()))
@@ -128,23 +133,23 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     contiguous parts of ``indices``; join them with :func:`drt_min.results.merge_shards`). An
     existing directory with the same settings is resumed. Returns the TSV paths by protocol name.
     """
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma!r}")
+    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise UserError(f"sigma must be > 0, got {sigma!r}")
     for name, value in (("n0", n0), ("n", n), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            raise UserError(f"{name} must be an integer >= 1, got {value!r}")
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
     sigma, alpha, n0, n, batch_size, seed = float(sigma), float(alpha), int(n0), int(n), \
         int(batch_size), int(seed)
     device = torch.device(device)
     all_indices = [int(i) for i in indices]
     if not all_indices:
-        raise ValueError("no images to certify")
+        raise UserError("no images to certify")
     if len(set(all_indices)) != len(all_indices):
-        raise ValueError("image indices must be distinct")
+        raise UserError("image indices must be distinct")
     if min(all_indices) < 0 or max(all_indices) >= len(images) or len(labels) != len(images):
-        raise ValueError(f"image indices must lie in [0, {len(images)}) and labels match images")
+        raise UserError(f"image indices must lie in [0, {len(images)}) and labels match images")
     shard = parse_shard(shard)
     if shard is None:
         my_indices, run_dir = all_indices, pathlib.Path(out_dir)
@@ -160,7 +165,7 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     with torch.inference_mode():
         probe = model(images[all_indices[0]:all_indices[0] + 1].to(device))
     if probe.dim() != 3 or probe.shape[0] != 1:
-        raise ValueError(f"the model must return logits (B, N, C), got {tuple(probe.shape)}")
+        raise UserError(f"the model must return logits (B, N, C), got {tuple(probe.shape)}")
     num_members, num_classes = int(probe.shape[1]), int(probe.shape[2])
     w = normalize_weights(weights, num_members)
     ebs = protocol_names(num_members)
@@ -181,13 +186,15 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
         "seeding": "noise of image idx, phase (0 selection, 1 estimation), block b: "
                    "torch.Generator seeded by drt_min.seeding.stream_seed(seed, idx, phase, b)",
     }
+    check_output_dir(run_dir, "--out")
+    done = res.resume_prefix(run_dir, manifest)  # checks an existing run before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
-    done = res.resume_prefix(run_dir, manifest)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    previous = res.read_manifest(run_dir) if done else {}
+    previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
+    # every segment counts, also one that was killed: the running manifest is rewritten as it goes
     elapsed_before = float(previous.get("elapsed_s", 0.0))
-    res.write_manifest(run_dir, {**manifest, "status": "running", "started": started,
-                                 "resumed_at_image": done, "elapsed_s": elapsed_before})
+    running = {**manifest, "status": "running", "started": started, "resumed_at_image": done}
+    res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before})
     paths = {name: run_dir / f"{name}.tsv" for name in protocols}
     todo = my_indices[done:]
     images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
@@ -195,7 +202,7 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     labels_np = np.asarray(torch.as_tensor(labels).cpu())
 
     appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
-    t_run = time.perf_counter()
+    t_run = last_saved = time.perf_counter()
     try:
         with tqdm(total=len(my_indices), initial=done, unit="img", desc="certify",
                   disable=None if progress else True, dynamic_ncols=True) as bar:
@@ -221,6 +228,14 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                                             int(pred == label), per_image))
                     appenders[name].write(rows)
                 bar.update(len(chunk))
+                if time.perf_counter() - last_saved >= ELAPSED_EVERY_S:
+                    last_saved = time.perf_counter()
+                    res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before
+                                                 + last_saved - t_run})
+    except BaseException:
+        res.write_manifest(run_dir, {**running,
+                                     "elapsed_s": elapsed_before + time.perf_counter() - t_run})
+        raise
     finally:
         for a in appenders.values():
             a.close()

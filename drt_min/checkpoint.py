@@ -21,26 +21,43 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import pickle
 from typing import Any
 
 import torch
 
+from drt_min.errors import MissingInputError, UserError, one_line
 from drt_min.atomic import atomic_open
 from drt_min.models import LeNetEnsemble
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file",
-           "resolve_device"]
+           "resolve_device", "validate_payload", "parameter_shapes", "MAX_MEMBERS",
+           "MAX_CLASSES"]
 
 FORMAT = "drt_min.ensemble/1"
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """'auto' -> CUDA when available, else CPU; anything else as given."""
+def resolve_device(device: str | torch.device, option: str = "--device") -> torch.device:
+    """'auto' -> CUDA when available, else CPU; 'cpu', 'cuda', 'cuda:N' as given, if present.
+
+    Anything else, or a CUDA device this machine does not have, is a :class:`UserError`.
+    """
     if isinstance(device, torch.device):
         return device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise UserError(f"{option} {device!r} is not a device; use auto, cpu, cuda or cuda:N")
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            raise UserError(f"{option} {device!r}: this machine has {count} CUDA device(s); "
+                            "use --device cpu or auto")
+    return dev
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -56,24 +73,116 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> str:
     path = pathlib.Path(path)
     missing = {"config", "epoch", "model", "num_members", "num_classes"} - set(payload)
     if missing:
-        raise ValueError(f"checkpoint payload lacks {sorted(missing)}")
+        raise UserError(f"checkpoint payload lacks {sorted(missing)}")
     payload = dict(payload, format=FORMAT)
     with atomic_open(path, "wb") as fh:
         torch.save(payload, fh)
     return sha256_file(path)
 
 
+#: Limits on the sizes a checkpoint may declare, checked before any model is built from them.
+MAX_MEMBERS = 64
+MAX_CLASSES = 1000
+
+
+def _sha256_or_error(path: pathlib.Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise UserError(f"checkpoint {path} cannot be read ({one_line(exc)})") from exc
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu"
                     ) -> tuple[dict[str, Any], str]:
-    """(payload, sha256) of a checkpoint, read with ``torch.load(weights_only=True)``."""
+    """(payload, sha256) of a checkpoint, read with ``torch.load(weights_only=True)``.
+
+    The payload is validated (:func:`validate_payload`) before it is returned; anything that is not
+    a complete checkpoint of this package is a :class:`UserError` naming the file.
+    """
     path = pathlib.Path(path)
+    if path.is_dir():
+        raise UserError(f"checkpoint {path} is a directory; give the .pt file written by `train`")
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} not found")
-    digest = sha256_file(path)
-    payload = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} checkpoint")
+        raise MissingInputError(f"checkpoint {path} not found")
+    digest = _sha256_or_error(path)
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's text advises weights_only=False, which is exactly what must never be done here
+        raise UserError(f"{path} is refused: it is not a drt_min checkpoint, or it holds objects "
+                        "other than tensors and plain values (checkpoints are loaded with "
+                        "weights_only=True and never run code)") from exc
+    except Exception as exc:  # noqa: BLE001 - any failure to parse an untrusted file is bad input
+        raise UserError(f"{path} is not a readable checkpoint (truncated or corrupt: "
+                        f"{type(exc).__name__}); write it again with `python -m drt_min train`"
+                        ) from exc
+    validate_payload(payload, path)
     return payload, digest
+
+
+def parameter_shapes(num_members: int, num_classes: int) -> dict[str, tuple[int, ...]]:
+    """The state-dict shapes of a :class:`LeNetEnsemble` of ``num_members`` x ``num_classes``."""
+    n, c = num_members, num_classes
+    return {"conv1_weight": (n, 20, 1, 5, 5), "conv1_bias": (n, 20),
+            "conv2_weight": (n, 50, 20, 5, 5), "conv2_bias": (n, 50),
+            "fc1_weight": (n, 500, 800), "fc1_bias": (n, 500),
+            "fc2_weight": (n, c, 500), "fc2_bias": (n, c)}
+
+
+def _int_in(payload: dict, key: str, low: int, high: int, path) -> int:
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UserError(f"{path}: {key} must be an integer in [{low}, {high}], got "
+                        f"{_short(value)}; the checkpoint is corrupt")
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validate_payload(payload: Any, path) -> None:
+    """Check a loaded checkpoint's structure, declared sizes and tensors (no model is built).
+
+    The declared ``num_members`` and ``num_classes`` are bounded and every tensor of ``model`` must
+    have exactly the shape they imply, be floating point and finite; ``config`` must be a valid
+    :class:`~drt_min.config.TrainConfig` that agrees with them.
+    """
+    from drt_min.config import CertifyConfig, TrainConfig, from_dict
+
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise UserError(f"{path} is not a {FORMAT} checkpoint")
+    n = _int_in(payload, "num_members", 1, MAX_MEMBERS, path)
+    c = _int_in(payload, "num_classes", 2, MAX_CLASSES, path)
+    _int_in(payload, "epoch", 0, 10**9, path)
+    try:
+        cfg = from_dict(TrainConfig, payload.get("config"))
+        if payload.get("certify") is not None:
+            from_dict(CertifyConfig, payload.get("certify"))
+    except ValueError as exc:
+        raise UserError(f"{path}: invalid recorded configuration ({one_line(exc)})") from exc
+    if (cfg.num_members, cfg.num_classes) != (n, c):
+        raise UserError(f"{path}: declares {n} members of {c} classes but its config says "
+                        f"{cfg.num_members} of {cfg.num_classes}; the checkpoint is corrupt")
+    state = payload.get("model")
+    expected = parameter_shapes(n, c)
+    if not isinstance(state, dict) or set(state) != set(expected):
+        keys = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise UserError(f"{path}: model state {_short(keys)} is not that of a LeNet ensemble "
+                        f"(expected {sorted(expected)})")
+    for key, shape in expected.items():
+        t = state[key]
+        if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or not t.is_floating_point():
+            got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+            raise UserError(f"{path}: model tensor {key} is {got}, expected a float tensor of "
+                            f"shape {shape} for {n} members of {c} classes")
+        if not bool(torch.isfinite(t).all()):
+            raise UserError(f"{path}: model tensor {key} holds NaN or infinite weights (training "
+                            "diverged); retrain with a smaller --lr")
+    for key, typ in (("history", list), ("optimizer", dict), ("parent_sha256", str)):
+        if key in payload and not isinstance(payload[key], typ):
+            raise UserError(f"{path}: {key} must be a {typ.__name__}; the checkpoint is corrupt")
 
 
 def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
@@ -86,6 +195,7 @@ def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
     """
     device = resolve_device(device)
     payload, digest = load_checkpoint(path, map_location=device)
+    # validate_payload checked every declared size and tensor shape before this allocation
     model = LeNetEnsemble(int(payload["num_members"]), int(payload["num_classes"]))
     model.load_state_dict(payload["model"])
     model.to(device).eval()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
+from drt_min.errors import UserError
 from drt_min import config
 from drt_min.certification import certify_checkpoint
 from drt_min.certify import parse_shard
@@ -26,7 +27,7 @@ from drt_min.distributed import rank_device, world_from_env
 from drt_min.report import write_report
 from drt_min.results import merge_shards
 
-__all__ = ["register"]
+__all__ = ["register", "certify_options"]
 
 
 def register(subparsers) -> None:
@@ -61,13 +62,22 @@ def register(subparsers) -> None:
     m.set_defaults(func=_merge)
 
 
-def _certify(args: argparse.Namespace) -> int:
+def certify_options(args: argparse.Namespace) -> tuple[dict, str, str]:
+    """(protocol overrides, data_dir, device) of ``certify``'s arguments, checked as far as they
+    can be without the checkpoint (raises UserError; runs nothing)."""
     overrides = config.overrides_from_args(args)
     data_dir, device = overrides.pop("data_dir", ""), overrides.pop("device", "auto")
+    config.replace(config.CertifyConfig(), **overrides)
+    config.TrainConfig(data_dir=data_dir, device=device)
+    parse_shard(args.shard)
+    return overrides, data_dir, device
+
+
+def _certify(args: argparse.Namespace) -> int:
+    overrides, data_dir, device = certify_options(args)
     env = world_from_env()
     if env is not None and args.shard is not None:
-        raise ValueError("--shard and torchrun exclude each other: torchrun assigns the shards")
-    parse_shard(args.shard)
+        raise UserError("--shard and torchrun exclude each other: torchrun assigns the shards")
     device = rank_device(device, env[2] if env else 0)
     paths = certify_checkpoint(args.checkpoint, args.out, overrides=overrides, device=device,
                                data_dir=data_dir, shard=args.shard,

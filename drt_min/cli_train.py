@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import pathlib
 
+from drt_min.errors import UserError
 from drt_min import config
 from drt_min.data import download
 from drt_min.run import run
 from drt_min.train import train
 
-__all__ = ["register"]
+__all__ = ["register", "run_config_from_args", "train_config_from_args"]
 
 
 def register(subparsers) -> None:
@@ -55,18 +56,28 @@ def register(subparsers) -> None:
     d.set_defaults(func=_download)
 
 
+def run_config_from_args(args: argparse.Namespace) -> config.RunConfig:
+    """The validated RunConfig of ``run``'s arguments (raises UserError; runs nothing)."""
+    return config.replace(config.get_preset(args.preset), **config.overrides_from_args(args))
+
+
+def train_config_from_args(args: argparse.Namespace) -> config.TrainConfig:
+    """The validated TrainConfig of ``train``'s arguments (raises UserError; runs nothing)."""
+    base = config.train_config_for(config.get_preset(args.preset), args.stage)
+    cfg = config.replace(base, **config.overrides_from_args(args))
+    if args.stage != "pretrain" and not cfg.init_from:
+        raise UserError(f"--stage {args.stage} fine-tunes: give --init-from CHECKPOINT")
+    return cfg
+
+
 def _run(args: argparse.Namespace) -> int:
-    cfg = config.replace(config.get_preset(args.preset), **config.overrides_from_args(args))
-    run(cfg, args.out, preset=args.preset, progress=not args.no_progress)
+    run(run_config_from_args(args), args.out, preset=args.preset, progress=not args.no_progress)
     return 0
 
 
 def _train(args: argparse.Namespace) -> int:
     preset = config.get_preset(args.preset)
-    base = config.train_config_for(preset, args.stage)
-    cfg = config.replace(base, **config.overrides_from_args(args))
-    if args.stage != "pretrain" and not cfg.init_from:
-        raise ValueError(f"--stage {args.stage} fine-tunes: give --init-from CHECKPOINT")
+    cfg = train_config_from_args(args)
     result = train(cfg, args.out, progress=not args.no_progress, resume=not args.no_resume,
                    certify=preset.certify)
     print(f"{result.checkpoint}\tsha256={result.sha256}")

@@ -21,7 +21,8 @@ from scipy.stats import binomtest
 
 from drt_min.atomic import atomic_save_figure, atomic_write_text
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
-from drt_min.results import Row, read_manifest, read_tsv
+from drt_min.errors import UserError, check_output_dir, child_path
+from drt_min.results import Row, read_certificates, read_manifest, read_tsv
 from drt_min.smoothing import lower_confidence_bound, radius_from_bound
 
 __all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_comparison",
@@ -29,7 +30,11 @@ __all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_compari
 
 
 def _certificates(directory: pathlib.Path, protocol: str) -> list[Row]:
-    return read_tsv(pathlib.Path(directory) / f"{protocol}.tsv", require_rows=True)
+    """Validated rows of one protocol; with a manifest beside them, radii checked against it."""
+    directory = pathlib.Path(directory)
+    if (directory / "manifest.json").exists():
+        return read_certificates(directory, protocol)
+    return read_tsv(child_path(directory, protocol, ".tsv", what="protocol"), require_rows=True)
 
 
 def comparison_table(drt_dir: pathlib.Path, control_dir: pathlib.Path,
@@ -64,7 +69,7 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
         drt = _certificates(drt_dir, protocol)
         ctl = _certificates(control_dir, protocol)
         if [r.idx for r in drt] != [r.idx for r in ctl]:
-            raise ValueError(f"{protocol}: DRT and control were certified on different images")
+            raise UserError(f"{protocol}: DRT and control were certified on different images")
         rad_d, rad_c = _certified_radii(drt), _certified_radii(ctl)
         drt_only, control_only, pvalues = [], [], []
         for radius in radii:
@@ -145,14 +150,15 @@ def compare_certifications(drt_dir: pathlib.Path, control_dir: pathlib.Path, out
     as their manifests record; otherwise the comparison is not paired and this raises.
     """
     a, b = read_manifest(drt_dir), read_manifest(control_dir)
+    check_output_dir(out, "--out")
     keys = ("sigma", "n0", "n", "alpha", "seed", "all_indices")
     differ = [k for k in keys if a.get(k) != b.get(k)]
     if differ:
-        raise ValueError(f"{drt_dir} and {control_dir} differ in {', '.join(differ)}: "
+        raise UserError(f"{drt_dir} and {control_dir} differ in {', '.join(differ)}: "
                          "a paired comparison needs the same images, settings and noise")
     for manifest, where in ((a, drt_dir), (b, control_dir)):
         if manifest.get("status") != "complete":
-            raise ValueError(f"{where}: certification is not complete (status "
+            raise UserError(f"{where}: certification is not complete (status "
                              f"{manifest.get('status')!r}; merge shards or resume it first)")
     protocols = [p for p in ("mme", "we") if p in a.get("protocols", []) and p in b.get("protocols", [])]
     table = comparison_table(drt_dir, control_dir, protocols=protocols)

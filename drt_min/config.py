@@ -39,8 +39,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from drt_min.errors import UserError
 
 __all__ = [
     "TrainConfig",
@@ -164,10 +167,14 @@ class CertifyConfig:
         if not self.cert_weights:
             return None
         try:
-            return [float(w) for w in self.cert_weights.split(",")]
+            weights = [float(w) for w in self.cert_weights.split(",")]
         except ValueError:
-            raise ValueError(f"cert_weights must be comma-separated numbers, got "
-                             f"{self.cert_weights!r}") from None
+            raise UserError(f"--cert-weights must be comma-separated numbers, got "
+                            f"{self.cert_weights!r}") from None
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights) > 0:
+            raise UserError(f"--cert-weights must be finite, non-negative and not all zero, got "
+                            f"{self.cert_weights!r}")
+        return weights
 
 
 #: The fine-tuning stages train with seed + 1: other data order and noise than the base members.
@@ -199,11 +206,26 @@ class RunConfig:
     def __post_init__(self) -> None:
         _validate(self)
         if self.train.init_from:
-            raise ValueError("init_from is set by the run itself (the base checkpoint)")
+            raise UserError("init_from is set by the run itself (the base checkpoint)")
 
 
 #: TrainConfig fields that the run sets per stage, so they are not options of ``run``.
 RUN_STAGE_FIELDS = ("init_from", "shared_noise")
+
+
+#: Upper limits: beyond them a run cannot fit in memory or finish (and the checkpoint loader's
+#: limits, drt_min.checkpoint.MAX_MEMBERS / MAX_CLASSES, would refuse what it wrote).
+_CAPS = {"num_members": 64, "num_classes": 1000, "noise_copies": 1024, "batch_size": 10**6,
+         "epochs": 10**6, "finetune_epochs": 10**6, "synthetic": 10_000, "cert_batch": 10**6,
+         "cert_n0": 10**9, "cert_n": 10**9, "attack_steps": 10_000, "sigma": 1e3,
+         "cert_sigma": 1e3, "lr": 1e3, "finetune_lr": 1e3, "attack_eps": 1e3, "lr_gamma": 1e3,
+         "rho1": 1e6, "rho2": 1e6, "weight_decay": 1e3}
+_DEVICE = re.compile(r"auto|cpu|cuda(:[0-9]{1,3})?")
+
+
+def _opt(name: str) -> str:
+    """The command-line spelling of a field: ``cert_n0`` -> ``--cert-n0``."""
+    return "--" + name.replace("_", "-")
 
 
 def _validate(cfg: Any) -> None:
@@ -211,32 +233,46 @@ def _validate(cfg: Any) -> None:
         value = getattr(cfg, f.name)
         choices = f.metadata.get("choices")
         if choices is not None and value not in choices:
-            raise ValueError(f"{f.name} must be one of {choices}, got {value!r}")
+            raise UserError(f"{_opt(f.name)} must be one of {choices}, got {value!r}")
         if f.type in ("int", "float") and isinstance(value, bool):
-            raise ValueError(f"{f.name} must be a number, got {value!r}")
+            raise UserError(f"{_opt(f.name)} must be a number, got {value!r}")
         if f.type == "float" and not math.isfinite(value):
-            raise ValueError(f"{f.name} must be finite, got {value!r}")
+            raise UserError(f"{_opt(f.name)} must be finite, got {value!r}")
+        if f.type == "int" and not -2**62 <= value <= 2**62:
+            raise UserError(f"{_opt(f.name)} is out of range, got {value!r}")
+        cap = _CAPS.get(f.name)
+        if cap is not None and value > cap:
+            raise UserError(f"{_opt(f.name)} must be at most {cap:g}, got {value!r}")
     positive = ("sigma", "noise_copies", "batch_size", "num_members", "num_classes", "epochs",
                 "lr_step", "finetune_lr_step", "cert_every", "cert_n0", "cert_n", "cert_batch",
                 "lr_gamma")
     for name in positive:
         if hasattr(cfg, name) and not getattr(cfg, name) > 0:
-            raise ValueError(f"{name} must be positive, got {getattr(cfg, name)!r}")
+            raise UserError(f"{_opt(name)} must be positive, got {getattr(cfg, name)!r}")
     nonneg = ("lr", "momentum", "weight_decay", "rho1", "rho2", "attack_steps", "attack_eps",
               "attack_warmup_epochs", "train_subset", "finetune_epochs", "cert_max_images",
               "cert_start", "cert_sigma", "synthetic", "finetune_lr")
     for name in nonneg:
         if hasattr(cfg, name) and getattr(cfg, name) < 0:
-            raise ValueError(f"{name} must be non-negative, got {getattr(cfg, name)!r}")
+            raise UserError(f"{_opt(name)} must be non-negative, got {getattr(cfg, name)!r}")
+    for name in ("seed", "cert_seed"):
+        if hasattr(cfg, name) and not 0 <= getattr(cfg, name) < 2**62:
+            raise UserError(f"{_opt(name)} must lie in [0, 2**62), got {getattr(cfg, name)!r}")
+    if hasattr(cfg, "momentum") and not cfg.momentum < 1:
+        raise UserError(f"--momentum must be below 1, got {cfg.momentum!r}")
+    if hasattr(cfg, "device") and not _DEVICE.fullmatch(cfg.device):
+        raise UserError(f"--device must be auto, cpu, cuda or cuda:N, got {cfg.device!r}")
+    if getattr(cfg, "cert_weights", ""):
+        cfg.weights()
     if hasattr(cfg, "cert_alpha") and not 0 < cfg.cert_alpha < 1:
-        raise ValueError(f"cert_alpha must lie in (0, 1), got {cfg.cert_alpha!r}")
+        raise UserError(f"--cert-alpha must lie in (0, 1), got {cfg.cert_alpha!r}")
     if getattr(cfg, "shared_noise", True) is False and \
             (getattr(cfg, "rho1", 0) > 0 or getattr(cfg, "rho2", 0) > 0):
-        raise ValueError("DRT (rho1 or rho2 > 0) needs shared_noise: valid pairs are defined on "
+        raise UserError("DRT (rho1 or rho2 > 0) needs shared_noise: valid pairs are defined on "
                          "one noisy input x0 + eps")
     if hasattr(cfg, "num_members") and cfg.num_members < 2 and \
             (getattr(cfg, "rho1", 0) > 0 or getattr(cfg, "rho2", 0) > 0):
-        raise ValueError("DRT needs at least two members")
+        raise UserError("DRT needs at least two members")
 
 
 _RHO_SMALL = PAPER_RHO_DEFAULT[0.25]
@@ -273,7 +309,7 @@ def get_preset(name: str) -> RunConfig:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}") from None
+        raise UserError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}") from None
 
 
 def train_config_for(run: RunConfig, stage: str, init_from: str = "") -> TrainConfig:
@@ -285,7 +321,7 @@ def train_config_for(run: RunConfig, stage: str, init_from: str = "") -> TrainCo
     the control sets both to 0 (and so differs from drt in the DRT weights only).
     """
     if stage not in STAGES:
-        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+        raise UserError(f"stage must be one of {STAGES}, got {stage!r}")
     base = dataclasses.replace(run.train, init_from=init_from)
     if stage == "pretrain":
         return dataclasses.replace(base, rho1=0.0, rho2=0.0, shared_noise=False)
@@ -304,11 +340,11 @@ def _nested(f) -> type | None:
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Rebuild a config from a plain dict; unknown keys are an error, missing ones take defaults."""
     if not isinstance(data, dict):
-        raise ValueError(f"a {cls.__name__} must be a JSON object, got {type(data).__name__}")
+        raise UserError(f"a {cls.__name__} must be a JSON object, got {type(data).__name__}")
     names = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(names))
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {unknown}")
+        raise UserError(f"unknown {cls.__name__} keys: {unknown}")
     values = {}
     for key, value in data.items():
         f = names[key]
@@ -317,13 +353,13 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
             values[key] = from_dict(_nested(f), value)
             continue
         if typ == "bool" and not isinstance(value, bool):
-            raise ValueError(f"{key} must be a bool, got {value!r}")
+            raise UserError(f"{key} must be a bool, got {value!r}")
         if typ == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"{key} must be an int, got {value!r}")
+            raise UserError(f"{key} must be an int, got {value!r}")
         if typ == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ValueError(f"{key} must be a number, got {value!r}")
+            raise UserError(f"{key} must be a number, got {value!r}")
         if typ == "str" and not isinstance(value, str):
-            raise ValueError(f"{key} must be a string, got {value!r}")
+            raise UserError(f"{key} must be a string, got {value!r}")
         values[key] = float(value) if typ == "float" else value
     return cls(**values)
 
@@ -385,7 +421,7 @@ def replace(cfg: Any, **changes: Any) -> Any:
     names = {f.name: f for f in fields(cfg)}
     unknown = sorted(set(changes) - set(names))
     if unknown:
-        raise ValueError(f"unknown {type(cfg).__name__} keys: {unknown}")
+        raise UserError(f"unknown {type(cfg).__name__} keys: {unknown}")
     for key, value in list(changes.items()):
         if _nested(names[key]) is not None and isinstance(value, dict):
             changes[key] = replace(getattr(cfg, key), **value)

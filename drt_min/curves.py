@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from drt_min.errors import UserError
 from drt_min.results import Row
 
 __all__ = ["PAPER_RADII", "certified_accuracy", "average_certified_radius"]
@@ -22,12 +23,12 @@ PAPER_RADII = tuple(0.25 * i for i in range(11))
 def certified_accuracy(rows: Sequence[Row], radius: float) -> float:
     """Fraction of ``rows`` that are correct with radius >= ``radius``."""
     if not rows:
-        raise ValueError("certified accuracy of no rows")
+        raise UserError("certified accuracy of no rows")
     return sum(1 for r in rows if r.correct and r.radius >= radius) / len(rows)
 
 
 def average_certified_radius(rows: Sequence[Row]) -> float:
     """Mean over ``rows`` of the radius where the prediction is correct, 0 where it is not."""
     if not rows:
-        raise ValueError("average certified radius of no rows")
+        raise UserError("average certified radius of no rows")
     return sum(r.radius for r in rows if r.correct) / len(rows)

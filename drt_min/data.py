@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import pathlib
 import struct
+import sys
 import urllib.request
+import zlib
 
 import torch
+from tqdm.auto import tqdm
 
+from drt_min.errors import MissingInputError, UserError, check_output_dir, one_line
 from drt_min.atomic import atomic_open
 from drt_min.seeding import derive_seed
 
@@ -35,6 +40,7 @@ __all__ = [
     "load_mnist",
     "load_split",
     "download",
+    "ensure_mnist",
     "synthetic_digits",
     "epoch_batches",
 ]
@@ -50,6 +56,8 @@ MNIST_FILES: dict[str, tuple[str, int, int, tuple[int, ...]]] = {
 }
 _SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
            "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+#: Largest decompressed IDX file read without an expected size (the MNIST training images: 47 MB).
+MAX_IDX_BYTES = 64 << 20
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
            "https://storage.googleapis.com/cvdf-datasets/mnist/")
 
@@ -73,31 +81,52 @@ def read_idx(path: str | os.PathLike, *, expected: tuple[str, int, int, tuple[in
     checked. Without it the header alone is validated against the file size.
     """
     path = pathlib.Path(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise MissingInputError(f"{path} not found") from exc
+    except OSError as exc:
+        raise UserError(f"{path} cannot be read ({one_line(exc)})") from exc
     if raw[:2] == b"\x1f\x8b":  # gzip magic: decompress whatever the file name says
-        raw = gzip.decompress(raw)
+        cap = expected[1] if expected is not None else MAX_IDX_BYTES
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+                raw = gz.read(cap + 1)  # bounded: a small .gz cannot expand without limit
+        except (EOFError, OSError, zlib.error) as exc:
+            raise UserError(f"{path}: truncated or corrupt gzip ({type(exc).__name__}); delete "
+                            f"it and run `python -m drt_min download --data-dir "
+                            f"{path.parent.parent}`") from exc
+        if len(raw) > cap:
+            raise UserError(f"{path}: decompresses to more than {cap} bytes; not an MNIST file")
     if expected is not None:
         md5, size, magic_expected, dims_expected = expected
         if len(raw) != size:
-            raise ValueError(f"{path}: {len(raw)} decompressed bytes, expected {size}")
+            raise UserError(f"{path}: {len(raw)} decompressed bytes, expected {size}; delete it "
+                            f"and run `python -m drt_min download --data-dir {path.parent.parent}`")
         digest = hashlib.md5(raw).hexdigest()
         if digest != md5:
-            raise ValueError(f"{path}: md5 {digest} of the decompressed bytes, expected {md5}")
+            raise UserError(f"{path}: md5 {digest} of the decompressed bytes, expected {md5}; "
+                            f"delete it and run `python -m drt_min download --data-dir "
+                            f"{path.parent.parent}`")
     if len(raw) < 4:
-        raise ValueError(f"{path}: too short for an IDX header")
+        raise UserError(f"{path}: too short for an IDX header")
     zero, dtype_code, ndim = raw[0] << 8 | raw[1], raw[2], raw[3]
     if zero != 0 or dtype_code != 0x08 or not 1 <= ndim <= 3:
-        raise ValueError(f"{path}: not an IDX file of unsigned bytes (magic {raw[:4].hex()})")
+        raise UserError(f"{path}: not an IDX file of unsigned bytes (magic {raw[:4].hex()})")
     magic = struct.unpack(">I", raw[:4])[0]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise UserError(f"{path}: too short for an IDX header of {ndim} dimensions")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     if expected is not None and (magic != expected[2] or tuple(dims) != expected[3]):
-        raise ValueError(f"{path}: magic {magic} dims {dims}, expected {expected[2]} {expected[3]}")
+        raise UserError(f"{path}: magic {magic} dims {dims}, expected {expected[2]} {expected[3]}")
     count = 1
     for d in dims:
         count *= d
     if len(raw) != header + count:
-        raise ValueError(f"{path}: {len(raw) - header} data bytes, header says {count}")
+        raise UserError(f"{path}: {len(raw) - header} data bytes, header says {count}")
+    if count == 0:
+        return torch.empty(dims, dtype=torch.uint8)
     data = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8)
     return data.reshape(dims)
 
@@ -106,41 +135,102 @@ def load_mnist(split: str, data_dir: str | os.PathLike | None = None,
                device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST ``split`` ('train' or 'test') as (images float32 (M, 1, 28, 28) in [0, 1], labels int64).
 
-    Both tensors live on ``device``. Raises FileNotFoundError naming the directory when a file is
-    missing (``python -m drt_min download`` fetches them).
+    Both tensors live on ``device``. Missing files are fetched as ``python -m drt_min download``
+    does (:func:`ensure_mnist`); without a network this raises :class:`MissingInputError` (a
+    ``FileNotFoundError``) saying where to put them.
     """
     if split not in _SPLITS:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise UserError(f"split must be 'train' or 'test', got {split!r}")
     root = resolve_data_dir(data_dir) / "mnist"
     images_name, labels_name = _SPLITS[split]
-    for name in (images_name, labels_name):
-        if not (root / name).is_file():
-            raise FileNotFoundError(
-                f"{root / name} not found; put the four MNIST IDX .gz files in {root} "
-                f"(or run `python -m drt_min download --data-dir {root.parent}`), or set "
-                f"DRT_DATA_DIR / --data-dir to the directory holding mnist/")
+    if not all((root / name).is_file() for name in (images_name, labels_name)):
+        ensure_mnist(data_dir)
     images = read_idx(root / images_name, expected=MNIST_FILES[images_name])
     labels = read_idx(root / labels_name, expected=MNIST_FILES[labels_name])
     if images.shape[0] != labels.shape[0]:
-        raise ValueError(f"{split}: {images.shape[0]} images but {labels.shape[0]} labels")
+        raise UserError(f"{split}: {images.shape[0]} images but {labels.shape[0]} labels")
     if int(labels.max()) > 9:
-        raise ValueError(f"{split}: label {int(labels.max())} outside 0..9")
+        raise UserError(f"{split}: label {int(labels.max())} outside 0..9")
     x = images.to(device=device, dtype=torch.float32).div_(255.0).unsqueeze(1)
     y = labels.to(device=device, dtype=torch.int64)
     return x, y
 
 
+def _missing_message(root: pathlib.Path, why: str) -> str:
+    return (f"MNIST is not in {root} and could not be downloaded ({why}); put the four MNIST IDX "
+            f".gz files ({', '.join(MNIST_FILES)}) in {root}, or set DRT_DATA_DIR / --data-dir to "
+            f"the directory holding mnist/, then rerun (or `python -m drt_min download "
+            f"--data-dir {root.parent}` on a machine with a network)")
+
+
+def ensure_mnist(data_dir: str | os.PathLike | None = None, *, progress: bool = True
+                 ) -> pathlib.Path:
+    """The ``mnist`` directory, fetching missing files as :func:`download` does.
+
+    Files already present are left as they are (they are verified when read). Set
+    ``DRT_OFFLINE=1`` to never try the network. Without the files and without a network this
+    raises :class:`MissingInputError` saying where to put them.
+    """
+    root = resolve_data_dir(data_dir) / "mnist"
+    missing = [name for name in MNIST_FILES if not (root / name).is_file()]
+    if not missing:
+        return root
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{root} is a file; --data-dir must name a directory holding mnist/")
+    if os.environ.get("DRT_OFFLINE", "") not in ("", "0"):
+        raise MissingInputError(_missing_message(root, "DRT_OFFLINE is set"))
+    try:
+        return download(data_dir, progress=progress, names=missing)
+    except UserError as exc:
+        raise MissingInputError(_missing_message(root, one_line(exc))) from exc
+
+
+def _fetch(url: str, out, *, timeout: float, progress: bool) -> None:
+    """Copy ``url`` into the open binary file ``out`` (the one network access of the package)."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
+                  disable=None if progress else True, leave=False) as bar:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                bar.update(len(chunk))
+
+
 def download(data_dir: str | os.PathLike | None = None, *, mirrors: tuple[str, ...] = MIRRORS,
-             timeout: float = 60.0, progress: bool = True) -> pathlib.Path:
+             timeout: float = 60.0, progress: bool = True,
+             names: list[str] | None = None) -> pathlib.Path:
     """Fetch the four MNIST files into ``<data_dir>/mnist`` (checksum-verified, atomic).
 
     Each file is written to a temporary file in the target directory, verified (decompressed md5,
     size, magic, dims), fsynced and moved into place with ``os.replace``. Files already present and
-    valid are kept. Returns the ``mnist`` directory.
+    valid are kept; a present but truncated or corrupt file is fetched again. ``names`` limits the
+    files considered. Returns the ``mnist`` directory; when a file cannot be fetched from any
+    mirror, raises :class:`UserError` naming it and the mirrors' errors.
     """
     root = resolve_data_dir(data_dir) / "mnist"
-    root.mkdir(parents=True, exist_ok=True)
+    check_output_dir(root, "--data-dir")
+    created = [p for p in (root, *root.parents) if not p.exists()]
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        _fetch_missing(root, mirrors, timeout, progress, names)
+    except BaseException as exc:
+        for p in created:  # a failed download leaves no directory it created behind
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, OSError) and not isinstance(exc, UserError):
+            raise UserError(f"cannot write {root} ({one_line(exc)}); choose a writable "
+                            "--data-dir") from exc
+        raise
+    _fsync_dir(root)
+    return root
+
+
+def _fetch_missing(root: pathlib.Path, mirrors, timeout: float, progress: bool, names) -> None:
     for name, expected in MNIST_FILES.items():
+        if names is not None and name not in names:
+            continue
         target = root / name
         if target.is_file():
             try:
@@ -152,18 +242,15 @@ def download(data_dir: str | os.PathLike | None = None, *, mirrors: tuple[str, .
         for mirror in mirrors:
             try:
                 with atomic_open(target, "wb", check=lambda tmp: read_idx(tmp, expected=expected)) as out:
-                    with urllib.request.urlopen(mirror + name, timeout=timeout) as response:
-                        while chunk := response.read(1 << 20):
-                            out.write(chunk)
+                    _fetch(mirror + name, out, timeout=timeout, progress=progress)
                 if progress:
-                    print(f"downloaded {target}")
+                    print(f"downloaded {target}", file=sys.stderr)
                 break
             except (OSError, ValueError) as exc:
-                errors.append(f"{mirror}: {exc}")
+                errors.append(f"{mirror}: {one_line(exc)}")
         else:
-            raise OSError(f"could not download {name}: " + "; ".join(errors))
-    _fsync_dir(root)
-    return root
+            raise MissingInputError(f"could not download {name} ({'; '.join(errors)}); without a "
+                            f"network, put the four MNIST IDX .gz files in {root}")
 
 
 def _fsync_dir(path: pathlib.Path) -> None:
@@ -192,9 +279,9 @@ def synthetic_digits(num_per_class: int, num_classes: int = 10, *, seed: int = 0
     accuracy. Labels are ``arange(num_classes)`` repeated, in a seeded random order.
     """
     if not 2 <= num_classes <= 7:
-        raise ValueError("synthetic_digits supports 2..7 classes (disjoint 4-pixel bands)")
+        raise UserError("synthetic_digits supports 2..7 classes (disjoint 4-pixel bands)")
     if not 0 <= jitter < 0.26:
-        raise ValueError("jitter must lie in [0, 0.26) for the nearest-prototype guarantee")
+        raise UserError("jitter must lie in [0, 0.26) for the nearest-prototype guarantee")
     gen = torch.Generator().manual_seed(seed)
     protos = torch.zeros(num_classes, 1, 28, 28)
     for c in range(num_classes):
@@ -216,7 +303,7 @@ def load_split(split: str, cfg, device: str | torch.device = "cpu"
     the trainer, not here.
     """
     if split not in _SPLITS:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise UserError(f"split must be 'train' or 'test', got {split!r}")
     if cfg.synthetic > 0:
         per_class = cfg.synthetic if split == "train" else max(1, cfg.synthetic // 4)
         images, labels, _ = synthetic_digits(per_class, min(cfg.num_classes, 7),

@@ -15,6 +15,8 @@ import pathlib
 import torch
 import torch.distributed as dist
 
+from drt_min.checkpoint import resolve_device
+from drt_min.errors import UserError
 from drt_min.certify import certify_dataset
 from drt_min.results import merge_shards
 
@@ -35,7 +37,7 @@ def rank_device(device: str, local_rank: int) -> torch.device:
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     if device == "auto":
         return torch.device("cpu")
-    return torch.device(device)
+    return resolve_device(device)
 
 
 def certify_distributed(model, images, labels, indices, *, out_dir, backend: str | None = None,
@@ -49,7 +51,7 @@ def certify_distributed(model, images, labels, indices, *, out_dir, backend: str
     """
     env = world_from_env()
     if env is None:
-        raise ValueError("certify_distributed needs WORLD_SIZE > 1 (launch with torchrun)")
+        raise UserError("certify_distributed needs WORLD_SIZE > 1 (launch with torchrun)")
     rank, world, _ = env
     created = False
     if not dist.is_initialized():

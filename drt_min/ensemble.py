@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from drt_min.errors import UserError
 from drt_min.smoothing import lower_confidence_bound
 from theory.strategies import eas_certified_radius
 
@@ -50,7 +51,7 @@ class StackedEnsemble(nn.Module):
         super().__init__()
         members = list(members)
         if not members:
-            raise ValueError("an ensemble needs at least one member")
+            raise UserError("an ensemble needs at least one member")
         self.num_members = len(members)
         self.vectorized = len(members) > 1 and _same_architecture(members)
         if self.vectorized:
@@ -112,9 +113,9 @@ def normalize_weights(weights, num_members: int) -> np.ndarray:
         return np.full(num_members, 1.0 / num_members)
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     if w.shape != (num_members,):
-        raise ValueError(f"need {num_members} weights, got {w.shape[0]}")
+        raise UserError(f"need {num_members} weights, got {w.shape[0]}")
     if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
-        raise ValueError(f"weights must be finite, non-negative and not all zero, got {weights!r}")
+        raise UserError(f"weights must be finite, non-negative and not all zero, got {weights!r}")
     return w / w.sum()
 
 
@@ -135,9 +136,9 @@ def protocol_votes(logits: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     :func:`mme_choice`. Every argmax takes the first index on ties.
     """
     if logits.dim() != 3:
-        raise ValueError(f"ensemble logits must have shape (B, N, C), got {tuple(logits.shape)}")
+        raise UserError(f"ensemble logits must have shape (B, N, C), got {tuple(logits.shape)}")
     if logits.shape[-1] < 2:
-        raise ValueError("need at least two classes")
+        raise UserError("need at least two classes")
     conf = torch.softmax(logits, dim=-1)
     members = conf.argmax(dim=-1)                                        # (B, N)
     we = torch.einsum("bnc,n->bc", conf, weights.to(conf.dtype)).argmax(dim=-1)
@@ -159,7 +160,7 @@ class ProtocolClassifier(nn.Module):
         self.protocol = protocol
         self.weights = weights
         if not (protocol in ("we", "mme") or (protocol.startswith("member") and protocol[6:].isdigit())):
-            raise ValueError(f"unknown protocol {protocol!r}")
+            raise UserError(f"unknown protocol {protocol!r}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         conf = torch.softmax(self.model(x), dim=-1)

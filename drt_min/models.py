@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from drt_min.errors import UserError
+
 __all__ = ["LeNet", "LeNetEnsemble", "INPUT_SHAPE"]
 
 INPUT_SHAPE = (1, 28, 28)
@@ -62,9 +64,9 @@ class LeNetEnsemble(nn.Module):
     def __init__(self, num_members: int = 3, num_classes: int = 10) -> None:
         super().__init__()
         if num_members < 1:
-            raise ValueError(f"num_members must be at least 1, got {num_members}")
+            raise UserError(f"num_members must be at least 1, got {num_members}")
         if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+            raise UserError(f"num_classes must be at least 2, got {num_classes}")
         self.num_members = int(num_members)
         self.num_classes = int(num_classes)
         members = [LeNet(num_classes) for _ in range(num_members)]
@@ -77,7 +79,7 @@ class LeNetEnsemble(nn.Module):
     def from_members(cls, members: list[LeNet]) -> "LeNetEnsemble":
         """Stack N :class:`LeNet` modules (copies of their parameters)."""
         if not members:
-            raise ValueError("need at least one member")
+            raise UserError("need at least one member")
         num_classes = members[0].fc2.out_features
         ens = cls(len(members), num_classes)
         with torch.no_grad():
@@ -131,7 +133,7 @@ class LeNetEnsemble(nn.Module):
             return False
         if x.dim() == 5 and x.shape[1] == n and tuple(x.shape[2:]) == INPUT_SHAPE:
             return True
-        raise ValueError(f"expected input of shape (B, 1, 28, 28) or (B, {n}, 1, 28, 28), "
+        raise UserError(f"expected input of shape (B, 1, 28, 28) or (B, {n}, 1, 28, 28), "
                          f"got {tuple(x.shape)}")
 
     def _conv1(self, x: torch.Tensor, per_member: bool) -> torch.Tensor:

@@ -14,6 +14,7 @@ import numpy as np
 
 from drt_min import results as res
 from drt_min.atomic import atomic_save_figure, atomic_write_text
+from drt_min.errors import UserError, check_output_dir
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
 
 __all__ = ["summarize", "write_report", "plot_certified_accuracy"]
@@ -24,13 +25,13 @@ def summarize(run_dir) -> tuple[dict, dict[str, list]]:
     run_dir = pathlib.Path(run_dir)
     manifest = res.read_manifest(run_dir)
     if manifest.get("status") != "complete":
-        raise ValueError(f"{run_dir} is not a complete run (status {manifest.get('status')!r}); "
+        raise UserError(f"{run_dir} is not a complete run (status {manifest.get('status')!r}); "
                          "resume it, or merge its shards first")
     tables = {}
     for name in manifest["protocols"]:
-        rows = res.read_tsv(run_dir / f"{name}.tsv", require_rows=True)
+        rows = res.read_certificates(run_dir, name, manifest)
         if [r.idx for r in rows] != manifest["indices"]:
-            raise ValueError(f"{run_dir / (name + '.tsv')} does not hold the run's images")
+            raise UserError(f"{run_dir / (name + '.tsv')} does not hold the run's images")
         tables[name] = rows
     return manifest, tables
 
@@ -40,6 +41,7 @@ def write_report(run_dir) -> pathlib.Path:
     ``certified_accuracy.csv`` into ``run_dir``; returns the path of ``summary.md``."""
     run_dir = pathlib.Path(run_dir)
     manifest, tables = summarize(run_dir)
+    check_output_dir(run_dir, "run directory")
     radii = PAPER_RADII
     header = ["protocol"] + [f"{r:.2f}" for r in radii] + ["ACR", "abstain"]
     lines_csv = [",".join(header)]

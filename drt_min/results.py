@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pathlib
+import secrets
 from dataclasses import dataclass
 
+from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
 from drt_min.atomic import atomic_write_text
 
 __all__ = [
@@ -37,6 +40,10 @@ __all__ = [
     "shard_dir",
     "merge_shards",
     "RESULT_KEYS",
+    "validate_manifest",
+    "max_radius",
+    "check_radii",
+    "read_certificates",
 ]
 
 COLUMNS = ("idx", "label", "predict", "radius", "correct", "time")
@@ -59,15 +66,15 @@ class Row:
 
     def validate(self) -> "Row":
         if self.idx < 0 or self.label < 0 or self.predict < -1:
-            raise ValueError(f"invalid indices or classes in row {self}")
+            raise UserError(f"invalid indices or classes in row {self}")
         if not (math.isfinite(self.radius) and self.radius >= 0):
-            raise ValueError(f"radius must be finite and >= 0 in row {self}")
+            raise UserError(f"radius must be finite and >= 0 in row {self}")
         if self.predict == -1 and self.radius != 0:
-            raise ValueError(f"an abstention must have radius 0 in row {self}")
+            raise UserError(f"an abstention must have radius 0 in row {self}")
         if self.correct not in (0, 1) or self.correct != int(self.predict == self.label):
-            raise ValueError(f"correct must be 1 exactly when predict == label in row {self}")
+            raise UserError(f"correct must be 1 exactly when predict == label in row {self}")
         if not (math.isfinite(self.time) and self.time >= 0):
-            raise ValueError(f"time must be finite and >= 0 in row {self}")
+            raise UserError(f"time must be finite and >= 0 in row {self}")
         return self
 
 
@@ -80,12 +87,12 @@ def format_row(row: Row) -> str:
 def parse_row(line: str) -> Row:
     fields = line.rstrip("\n").split("\t")
     if len(fields) < len(COLUMNS):
-        raise ValueError(f"a row needs the columns {HEADER!r}, got {line!r}")
+        raise UserError(f"a row needs the columns {HEADER!r}, got {line!r}")
     try:
         row = Row(int(fields[0]), int(fields[1]), int(fields[2]), float(fields[3]), int(fields[4]),
                   float(fields[5]))
     except ValueError as exc:
-        raise ValueError(f"malformed row {line!r}") from exc
+        raise UserError(f"malformed row {line!r}") from exc
     return row.validate()
 
 
@@ -95,25 +102,32 @@ def read_tsv(path, *, allow_partial: bool = False, require_rows: bool = False) -
     With ``allow_partial`` a last line without its newline (a write cut short) is dropped instead
     of rejected. With ``require_rows`` a table without rows is an error (curves need images).
     """
-    text = pathlib.Path(path).read_text()
+    path = pathlib.Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError as exc:
+        raise MissingInputError(f"{path} not found; the run is incomplete (resume it, or merge "
+                                "its shards)") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} cannot be read as a TSV ({one_line(exc)})") from exc
     lines = text.split("\n")
     if lines[0].split("\t")[: len(COLUMNS)] != list(COLUMNS):
-        raise ValueError(f"{path}: the header must start with {HEADER!r}")
+        raise UserError(f"{path}: the header must start with {HEADER!r}")
     if lines[-1] and not allow_partial:
-        raise ValueError(f"{path}: the last row is not terminated by a newline")
+        raise UserError(f"{path}: the last row is not terminated by a newline")
     rows = []
     for lineno, line in enumerate(lines[1:-1], start=2):
         try:
             rows.append(parse_row(line))
         except ValueError as exc:
-            raise ValueError(f"{path}, line {lineno}: {exc}") from exc
+            raise UserError(f"{path}, line {lineno}: {exc}") from exc
     seen: set[int] = set()
     for row in rows:
         if row.idx in seen:
-            raise ValueError(f"{path}: duplicate image indices ({row.idx} occurs twice)")
+            raise UserError(f"{path}: duplicate image indices ({row.idx} occurs twice)")
         seen.add(row.idx)
     if require_rows and not rows:
-        raise ValueError(f"{path}: no certificates (the table has a header and no rows)")
+        raise UserError(f"{path}: no certificates (the table has a header and no rows)")
     return rows
 
 
@@ -178,18 +192,127 @@ def write_manifest(out_dir, manifest: dict) -> pathlib.Path:
     return path
 
 
-def read_manifest(run_dir) -> dict:
-    """The manifest of ``run_dir``, whatever its JSON layout (older runs wrote one number a line)."""
+def read_manifest(run_dir, *, validate: bool = True) -> dict:
+    """The manifest of ``run_dir``, whatever its JSON layout (older runs wrote one number a line),
+    checked against :func:`validate_manifest`."""
     path = pathlib.Path(run_dir) / MANIFEST
     if not path.exists():
-        raise FileNotFoundError(f"no {MANIFEST} in {run_dir}")
+        raise MissingInputError(f"no {MANIFEST} in {run_dir}; give the directory that `certify` "
+                                "or `merge` wrote")
     try:
         manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict):
-        raise ValueError(f"{path}: a manifest is a JSON object, got {type(manifest).__name__}")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise UserError(f"{path}: not valid JSON ({one_line(exc)})") from exc
+    except OSError as exc:
+        raise UserError(f"{path} cannot be read ({one_line(exc)})") from exc
+    if validate:
+        validate_manifest(manifest, path)
     return manifest
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v))
+
+
+def _check(ok: bool, path, key: str, rule: str, value) -> None:
+    if not ok:
+        text = repr(value)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        raise UserError(f"{path}: {key} must be {rule}, got {text}; the manifest is corrupt "
+                        "(certify again into a new directory)")
+
+
+def validate_manifest(manifest, path=MANIFEST) -> dict:
+    """Check a manifest's schema: required keys, their types and ranges, safe protocol names.
+
+    Required: ``sigma`` (> 0), ``n0``, ``n`` (integers >= 1), ``alpha`` (in (0, 1)), ``seed``
+    (integer), ``indices`` (distinct integers >= 0), ``protocols`` (distinct plain names, see
+    :data:`drt_min.errors.SAFE_NAME`). Checked when present: ``all_indices``, ``shard``,
+    ``weights``, ``num_members``, ``num_classes``, ``noise_block``, ``status``, ``elapsed_s``,
+    ``extra``. Returns the manifest.
+    """
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: a manifest is a JSON object, got {type(manifest).__name__}")
+    missing = [k for k in ("sigma", "n0", "n", "alpha", "seed", "indices", "protocols")
+               if k not in manifest]
+    if missing:
+        raise UserError(f"{path}: the manifest lacks {', '.join(missing)}; it is corrupt or "
+                        "not written by drt_min")
+    m = manifest
+    _check(_is_num(m["sigma"]) and m["sigma"] > 0, path, "sigma", "a finite number > 0",
+           m["sigma"])
+    for key in ("n0", "n"):
+        _check(_is_int(m[key]) and m[key] >= 1, path, key, "an integer >= 1", m[key])
+    _check(_is_num(m["alpha"]) and 0 < m["alpha"] < 1, path, "alpha", "a number in (0, 1)",
+           m["alpha"])
+    _check(_is_int(m["seed"]), path, "seed", "an integer", m["seed"])
+    for key in ("indices", "all_indices"):
+        if key in m:
+            v = m[key]
+            _check(isinstance(v, list) and all(_is_int(i) and i >= 0 for i in v)
+                   and len(set(v)) == len(v), path, key, "a list of distinct integers >= 0", v)
+    protocols = m["protocols"]
+    _check(isinstance(protocols, list) and protocols and len(set(map(repr, protocols)))
+           == len(protocols) and all(isinstance(x, str) and SAFE_NAME.fullmatch(x)
+                                     for x in protocols),
+           path, "protocols", "a non-empty list of distinct plain names (letters, digits, _ -)",
+           protocols)
+    if m.get("shard") is not None:
+        s = m["shard"]
+        _check(isinstance(s, list) and len(s) == 2 and all(map(_is_int, s)) and s[1] >= 1
+               and 0 <= s[0] < s[1], path, "shard", "null or [i, k] with 0 <= i < k", s)
+    if "weights" in m:
+        w = m["weights"]
+        _check(isinstance(w, list) and all(_is_num(x) and x >= 0 for x in w), path, "weights",
+               "a list of finite numbers >= 0", w)
+    for key, low in (("num_members", 1), ("num_classes", 2), ("noise_block", 1)):
+        if key in m:
+            _check(_is_int(m[key]) and m[key] >= low, path, key, f"an integer >= {low}", m[key])
+    if "status" in m:
+        _check(m["status"] in ("running", "complete"), path, "status",
+               "'running' or 'complete'", m["status"])
+    if "elapsed_s" in m:
+        _check(_is_num(m["elapsed_s"]) and m["elapsed_s"] >= 0, path, "elapsed_s",
+               "a finite number >= 0", m["elapsed_s"])
+    if "extra" in m:
+        _check(m["extra"] is None or isinstance(m["extra"], dict), path, "extra",
+               "null or an object", m["extra"])
+    return manifest
+
+
+def max_radius(manifest: dict) -> float:
+    """The largest radius the manifest's n, alpha and sigma allow: sigma * Phi^-1(alpha^(1/n))."""
+    from drt_min.smoothing import lower_confidence_bound, radius_from_bound
+
+    n, alpha, sigma = manifest["n"], manifest["alpha"], manifest["sigma"]
+    return float(radius_from_bound(lower_confidence_bound(n, n, alpha), sigma))
+
+
+def check_radii(rows, manifest: dict, path) -> list[Row]:
+    """Reject rows whose radius no certificate of the manifest's n, alpha, sigma can reach."""
+    bound = max_radius(manifest)
+    limit = bound * (1 + 1e-9) + 1e-12
+    for row in rows:
+        if row.radius > limit:
+            raise UserError(f"{path}: image {row.idx} has radius {row.radius!r}, above "
+                            f"{bound:.6g}, the largest that n = {manifest['n']}, alpha = "
+                            f"{manifest['alpha']}, sigma = {manifest['sigma']} allow; the TSV "
+                            "does not belong to this manifest or was altered")
+    return rows
+
+
+def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
+                      require_rows: bool = True) -> list[Row]:
+    """The rows of protocol ``name`` in ``run_dir``: the file name checked to stay inside the
+    directory, rows validated, radii checked against the manifest's bound."""
+    manifest = read_manifest(run_dir) if manifest is None else manifest
+    path = child_path(run_dir, name, ".tsv", what="protocol")
+    return check_radii(read_tsv(path, require_rows=require_rows), manifest, path)
 
 
 def _same_results(a: dict, b: dict) -> list[str]:
@@ -208,30 +331,31 @@ def resume_prefix(out_dir, manifest: dict) -> int:
     if not (out_dir / MANIFEST).exists():
         stray = [p.name for p in out_dir.glob("*.tsv")] if out_dir.exists() else []
         if stray:
-            raise ValueError(f"{out_dir} holds TSVs ({', '.join(sorted(stray))}) but no {MANIFEST}")
+            raise UserError(f"{out_dir} holds TSVs ({', '.join(sorted(stray))}) but no {MANIFEST}")
         return 0
     old = read_manifest(out_dir)
     diff = _same_results(old, manifest)
     if diff:
-        raise ValueError(f"{out_dir} holds a run with different settings ({', '.join(diff)}); "
+        raise UserError(f"{out_dir} holds a run with different settings ({', '.join(diff)}); "
                          "use another output directory")
     indices = manifest["indices"]
     prefix = len(indices)
     tables = {}
     for name in manifest["protocols"]:
-        path = out_dir / f"{name}.tsv"
-        rows = read_tsv(path, allow_partial=True) if path.exists() else []
+        path = child_path(out_dir, name, ".tsv", what="protocol")
+        rows = check_radii(read_tsv(path, allow_partial=True), manifest, path) \
+            if path.exists() else []
         done = 0
         for row, idx in zip(rows, indices):
             if row.idx != idx:
-                raise ValueError(f"{path}: row for image {row.idx} where image {idx} was expected")
+                raise UserError(f"{path}: row for image {row.idx} where image {idx} was expected")
             done += 1
         if done < len(rows):
-            raise ValueError(f"{path}: more rows than images")
+            raise UserError(f"{path}: more rows than images")
         tables[name] = rows
         prefix = min(prefix, done)
     for name, rows in tables.items():
-        path = out_dir / f"{name}.tsv"
+        path = child_path(out_dir, name, ".tsv", what="protocol")
         if len(rows) != prefix or not path.exists() or not path.read_text().endswith("\n"):
             write_tsv(path, rows[:prefix])
     return prefix
@@ -253,43 +377,78 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
     shard_root = run_dir / "shards"
     dirs = sorted(p for p in shard_root.glob("*-of-*") if p.is_dir()) if shard_root.exists() else []
     if not dirs:
-        raise FileNotFoundError(f"no shards under {shard_root}")
+        raise MissingInputError(f"no shards under {shard_root}")
     manifests = [read_manifest(d) for d in dirs]
+    for d, m in zip(dirs, manifests):
+        for key in ("shard", "all_indices", "status"):
+            if m.get(key) is None:
+                raise UserError(f"{d / MANIFEST}: a shard's manifest needs {key}")
     ks = {m["shard"][1] for m in manifests}
     if len(ks) != 1:
-        raise ValueError(f"shards of different splits in {shard_root}: {sorted(ks)}")
+        raise UserError(f"shards of different splits in {shard_root}: {sorted(ks)}")
     k = ks.pop()
     found = sorted(m["shard"][0] for m in manifests)
     if found != list(range(k)):
-        raise ValueError(f"need shards 0..{k - 1} of {k}, found {found}")
+        raise UserError(f"need shards 0..{k - 1} of {k}, found {found}")
     by_shard = dict(sorted(((m["shard"][0], (d, m)) for d, m in zip(dirs, manifests))))
     first = by_shard[0][1]
     all_indices = first["all_indices"]
     for i, (d, m) in by_shard.items():
         if m.get("status") != "complete":
-            raise ValueError(f"shard {d} is not complete")
+            raise UserError(f"shard {d} is not complete; resume it with the same `certify` command")
         diff = [key for key in RESULT_KEYS if key != "indices" and m.get(key) != first.get(key)]
         if m["all_indices"] != all_indices:
             diff.append("all_indices")
         if diff:
-            raise ValueError(f"shard {d} has different settings ({', '.join(diff)})")
+            raise UserError(f"shard {d} has different settings ({', '.join(diff)})")
     merged_indices = [idx for i in by_shard for idx in by_shard[i][1]["indices"]]
     if merged_indices != all_indices:
-        raise ValueError("the shards' indices do not cover the run's index list in order")
-    paths = {}
+        raise UserError("the shards' indices do not cover the run's index list in order")
+    # Read and check every input before anything is written: a bad shard leaves run_dir as it was.
+    tables = {}
     for name in first["protocols"]:
         rows = []
         for i, (d, m) in by_shard.items():
-            shard_rows = read_tsv(d / f"{name}.tsv")
+            shard_rows = read_certificates(d, name, m)
             if [r.idx for r in shard_rows] != m["indices"]:
-                raise ValueError(f"{d / (name + '.tsv')} does not hold the shard's images in order")
+                raise UserError(f"{d / (name + '.tsv')} does not hold the shard's images in order")
             rows.extend(shard_rows)
-        paths[name] = run_dir / f"{name}.tsv"
-        write_tsv(paths[name], rows)
+        tables[name] = (child_path(run_dir, name, ".tsv", what="protocol"), rows)
     manifest = dict(first)
     manifest.update(indices=all_indices, shard=None, status="complete",
                     merged_from=[str(by_shard[i][0].relative_to(run_dir)) for i in by_shard],
-                    device=sorted({m.get("device", "") for _, m in by_shard.values()}))
-    manifest["elapsed_s"] = sum(m.get("elapsed_s", 0.0) for _, m in by_shard.values())
-    write_manifest(run_dir, manifest)
-    return paths
+                    device=sorted({str(m.get("device", "")) for _, m in by_shard.values()}))
+    manifest["elapsed_s"] = sum(float(m.get("elapsed_s", 0.0)) for _, m in by_shard.values())
+    text = manifest_text(manifest)
+    _write_group(run_dir, {path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
+                           for path, rows in tables.values()}, run_dir / MANIFEST, text)
+    return {name: path for name, (path, _) in tables.items()}
+
+
+def _write_group(run_dir: pathlib.Path, files: dict[pathlib.Path, str], manifest_path: pathlib.Path,
+                 manifest: str) -> None:
+    """Write several files so that the group is complete or absent: every file goes to a
+    temporary name first; the old manifest (the marker readers require) is removed, the files are
+    moved into place, and the new manifest last. On any error the temporary files and the files
+    already moved are removed, so no manifest describes a partial set of TSVs."""
+    staged: dict[pathlib.Path, pathlib.Path] = {}
+    placed: list[pathlib.Path] = []
+    try:
+        for path, text in list(files.items()) + [(manifest_path, manifest)]:
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+            with open(tmp, "x") as fh:
+                staged[path] = tmp
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        manifest_path.unlink(missing_ok=True)
+        for path in files:
+            os.replace(staged.pop(path), path)
+            placed.append(path)
+        os.replace(staged.pop(manifest_path), manifest_path)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        for path in placed:
+            path.unlink(missing_ok=True)
+        raise

@@ -2,7 +2,9 @@
 
 ``python -m drt_min run --preset NAME --out DIR`` calls :func:`run`, which writes::
 
-    DIR/run_config.json                the RunConfig (and preset name); a rerun must match it
+    DIR/run_config.json                the RunConfig (and preset name), written once the first
+                                       stage has started cleanly; a rerun must match it (the
+                                       device aside) and is told which field differs
     DIR/checkpoints/pretrain.pt        base members (Gaussian or SmoothAdv), resumable
     DIR/checkpoints/drt.pt             DRT fine-tuned from pretrain.pt (rho1, rho2)
     DIR/checkpoints/control.pt         the same members fine-tuned for the same epochs, rho1=rho2=0
@@ -24,6 +26,8 @@ import pathlib
 import time
 from typing import Any
 
+from drt_min.data import ensure_mnist
+from drt_min.errors import UserError, check_output_dir, one_line
 from drt_min.atomic import atomic_write_text
 from drt_min.certification import certify_checkpoint
 from drt_min.checkpoint import resolve_device
@@ -51,26 +55,55 @@ def _differences(saved: RunConfig, cfg: RunConfig) -> list[str]:
     return [k for k in a if a[k] != b.get(k)]
 
 
+def _without_device(cfg: RunConfig) -> dict[str, Any]:
+    """The run's configuration as certificates record it: the device does not change them."""
+    record = to_dict(cfg)
+    record["train"].pop("device", None)
+    return record
+
+
+def _read_run_config(path: pathlib.Path) -> RunConfig:
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path} cannot be read ({one_line(exc)}); it is corrupt: use another "
+                        "--out") from exc
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+        raise UserError(f"{path} holds no run configuration; use another --out")
+    try:
+        return from_dict(RunConfig, saved["config"])
+    except ValueError as exc:
+        raise UserError(f"{path}: invalid configuration ({one_line(exc)}); use another --out"
+                        ) from exc
+
+
 def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: bool = True,
         log=print) -> dict[str, Any]:
     """Train, fine-tune (DRT and control), certify and report into ``out``; returns the paths."""
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out, "--out")
     cfg_path = out / "run_config.json"
     record = {"preset": preset, "config": to_dict(cfg)}
     if cfg_path.exists():
-        saved = from_dict(RunConfig, json.loads(cfg_path.read_text()).get("config", {}))
+        saved = _read_run_config(cfg_path)
         differ = _differences(saved, cfg)
         if differ:
-            raise ValueError(f"{out} holds a run with a different configuration "
-                             f"({', '.join(differ)}); use another --out")
-    else:
-        atomic_write_text(cfg_path, json.dumps(record, indent=2) + "\n")
+            raise UserError(f"{out} holds a run with a different configuration "
+                            f"({', '.join(differ)}); use another --out")
+    # Inputs first: the device, and the data of both splits (fetched when missing and possible).
+    device = resolve_device(cfg.train.device)
+    if not cfg.train.synthetic:
+        ensure_mnist(cfg.train.data_dir or None, progress=progress)
+
+    def record_config() -> None:
+        """Called by the first stage once it has started cleanly (data, model, checkpoint read)."""
+        if not cfg_path.exists():
+            atomic_write_text(cfg_path, json.dumps(record, indent=2) + "\n")
+
     timings: dict[str, float] = {}
     ckpt_dir = out / "checkpoints"
     start = time.perf_counter()
     pre = train(train_config_for(cfg, "pretrain"), ckpt_dir / "pretrain.pt", progress=progress,
-                certify=cfg.certify, log=log)
+                certify=cfg.certify, log=log, on_start=record_config)
     timings["pretrain_s"] = time.perf_counter() - start
     stages = ["drt"] + (["control"] if cfg.control else [])
     results = {"pretrain": pre.checkpoint}
@@ -82,12 +115,11 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
         results[stage] = res.checkpoint
 
     cert_dirs = {}
-    device = resolve_device(cfg.train.device)
     for stage in stages:
         start = time.perf_counter()
         cert_dir = out / "certify" / stage
         certify_checkpoint(results[stage], cert_dir, cfg.certify, device=device,
-                           manifest_extra={"stage": stage, "run_config": to_dict(cfg)},
+                           manifest_extra={"stage": stage, "run_config": _without_device(cfg)},
                            progress=progress)
         timings[f"certify_{stage}_s"] = time.perf_counter() - start
         summary = write_report(cert_dir)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from scipy.stats import binomtest, norm
 
+from drt_min.errors import UserError
 from drt_min.seeding import stream_seed
 from theory.smoothing import clopper_pearson_lower
 
@@ -60,14 +61,14 @@ def lower_confidence_bound(k, n: int, alpha: float) -> np.ndarray:
     ``k = 0`` and ``alpha ** (1 / n)`` at ``k = n``.
     """
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
     return clopper_pearson_lower(k, n, alpha)
 
 
 def radius_from_bound(pA_bar, sigma: float) -> np.ndarray:
     """Certified L2 radius ``sigma * Phi^{-1}(pA_bar)`` (negative when ``pA_bar < 1/2``)."""
     if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma!r}")
+        raise UserError(f"sigma must be > 0, got {sigma!r}")
     with np.errstate(divide="ignore"):
         return sigma * norm.ppf(np.asarray(pA_bar, dtype=np.float64))
 
@@ -75,7 +76,7 @@ def radius_from_bound(pA_bar, sigma: float) -> np.ndarray:
 def min_samples_to_certify(alpha: float) -> int:
     """Smallest n for which n agreeing samples give a bound >= 1/2, i.e. ``alpha ** (1/n) >= 1/2``."""
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
     n = max(1, math.ceil(math.log(alpha) / math.log(0.5)))
     while alpha ** (1.0 / n) < 0.5:  # guard the float rounding of the logarithms
         n += 1
@@ -125,7 +126,7 @@ def noisy_batches(images: torch.Tensor, indices, phases, *, sigma: float, seed: 
     are reused buffers: use them before the next step of the iteration.
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        raise UserError(f"batch_size must be >= 1, got {batch_size!r}")
     device, dtype = images.device, images.dtype
     shape = tuple(images.shape[1:])
     buf = torch.empty((batch_size, *shape), device=device, dtype=dtype)
@@ -189,9 +190,9 @@ class Smooth:
 
     def __init__(self, base_classifier, num_classes: int, sigma: float):
         if not sigma > 0:
-            raise ValueError(f"sigma must be > 0, got {sigma!r}")
+            raise UserError(f"sigma must be > 0, got {sigma!r}")
         if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes!r}")
+            raise UserError(f"num_classes must be at least 2, got {num_classes!r}")
         self.base_classifier = base_classifier
         self.num_classes = int(num_classes)
         self.sigma = float(sigma)
@@ -235,7 +236,7 @@ class Smooth:
                       index: int) -> np.ndarray:
         """Class counts (len(phases), C) of the base classifier's predictions on noisy copies of x."""
         if any(num < 1 for _, num in phases) or batch_size < 1:
-            raise ValueError(f"need at least one sample and batch_size >= 1, got {phases}, "
+            raise UserError(f"need at least one sample and batch_size >= 1, got {phases}, "
                              f"{batch_size}")
         if hasattr(self.base_classifier, "eval"):
             self.base_classifier.eval()  # dropout or batch-norm in training mode would change f

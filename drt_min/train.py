@@ -26,10 +26,11 @@ import math
 import pathlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
+from drt_min.errors import UserError, check_output_file
 from drt_min import losses
 from drt_min.attacks import smoothadv_pgd
 from tqdm.auto import tqdm
@@ -79,7 +80,7 @@ def build_model(cfg: TrainConfig, device: torch.device) -> tuple[LeNetEnsemble, 
     if cfg.init_from:
         model, meta = load_ensemble(cfg.init_from, device)
         if meta["num_members"] != cfg.num_members or meta["num_classes"] != cfg.num_classes:
-            raise ValueError(f"{cfg.init_from} holds {meta['num_members']} members of "
+            raise UserError(f"{cfg.init_from} holds {meta['num_members']} members of "
                              f"{meta['num_classes']} classes, the config asks for "
                              f"{cfg.num_members} of {cfg.num_classes}")
         return model.train(), meta["sha256"]
@@ -178,21 +179,27 @@ def _same_run(saved: dict[str, Any], cfg: TrainConfig) -> bool:
 
 def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = True,
           resume: bool = True, data: tuple[torch.Tensor, torch.Tensor] | None = None,
-          certify: CertifyConfig | None = None, log=print) -> TrainResult:
+          certify: CertifyConfig | None = None, log=print,
+          on_start: Callable[[], None] | None = None) -> TrainResult:
     """Train an ensemble as ``cfg`` says, writing (and resuming) ``checkpoint`` after every epoch.
 
     ``data`` optionally gives the training (images, labels) directly (otherwise MNIST or the
     synthetic set per ``cfg``). Returns the trained model, the checkpoint path and sha256, and the
     per-epoch history. ``certify`` is the certification protocol recorded in the checkpoint
     (``python -m drt_min certify`` takes it as its defaults); None records the defaults.
+
+    Nothing is written until the inputs are checked (the output path, the device, the data, the
+    starting and the resumed checkpoint); then ``on_start()`` is called, once, before the first
+    write. A loss that turns NaN or infinite stops the run with a :class:`UserError` and the
+    checkpoint of the last good epoch.
     """
-    checkpoint = pathlib.Path(checkpoint)
+    checkpoint = check_output_file(checkpoint, "--out")
     certify_record = to_dict(certify if certify is not None else CertifyConfig())
     device = resolve_device(cfg.device)
     images, labels = data if data is not None else load_training_data(cfg, device)
     images, labels = images.to(device), labels.to(device)
     if int(labels.max()) >= cfg.num_classes:
-        raise ValueError(f"label {int(labels.max())} does not fit num_classes={cfg.num_classes}")
+        raise UserError(f"label {int(labels.max())} does not fit num_classes={cfg.num_classes}")
 
     model, parent_sha = build_model(cfg, device)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
@@ -202,15 +209,25 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
     if resume and checkpoint.exists():
         payload, _ = load_checkpoint(checkpoint, map_location=device)
         if not _same_run(payload["config"], cfg):
-            raise ValueError(f"{checkpoint} was written by a different configuration; choose another "
-                             f"output path or pass --no-resume")
+            mine = to_dict(cfg)
+            differ = [k for k in mine if k not in ("epochs", "device")
+                      and payload["config"].get(k, mine[k]) != mine[k]]
+            raise UserError(f"{checkpoint} was written by a different configuration "
+                            f"({', '.join(differ) or 'fields'}); choose another output path or "
+                            "pass --no-resume")
         model.load_state_dict(payload["model"])
-        optimizer.load_state_dict(payload["optimizer"])
+        try:
+            optimizer.load_state_dict(payload["optimizer"])
+        except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+            raise UserError(f"{checkpoint}: its optimizer state cannot be resumed "
+                            f"({type(exc).__name__}); pass --no-resume to start afresh") from exc
         history = list(payload.get("history", []))
         start_epoch = int(payload["epoch"])
         parent_sha = str(payload.get("parent_sha256", parent_sha))
         if log and start_epoch:
             log(f"resuming {checkpoint} at epoch {start_epoch}/{cfg.epochs}")
+    if on_start is not None:
+        on_start()
     sha = ""
     num = images.shape[0]
     steps_per_epoch = math.ceil(num / cfg.batch_size)
@@ -243,6 +260,10 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
         bar.close()
         seconds = time.perf_counter() - start
         record = {k: float(v) / max(seen, 1) for k, v in sums.items()}
+        if not all(math.isfinite(v) for v in record.values()):
+            raise UserError(f"training diverged in epoch {epoch + 1} (loss {record['loss']}); "
+                            f"{checkpoint} keeps the last good epoch; lower --lr (now {lr:g}) "
+                            "or the DRT weights --rho1/--rho2")
         record.update(epoch=float(epoch + 1), lr=lr, epsilon=eps if cfg.attack_steps else 0.0,
                       seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
         history.append(record)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from theory.ledger import KINDS, all_statements
+from theory.ledger.render import render_json, render_markdown, render_table
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m theory", description=__doc__)
@@ -15,14 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     fmt.add_argument("--markdown", action="store_true", help="print the Markdown of docs/ledger.md")
     ledger.add_argument("--status", choices=["verified", "verified-with-correction", "loose", "refuted"],
                         help="only entries with this status")
+    ledger.add_argument("--kind", choices=list(KINDS), help="only entries of this kind")
     args = parser.parse_args(argv)
-
-    from theory.ledger import all_statements
-    from theory.ledger.render import render_json, render_markdown, render_table
 
     entries = all_statements()
     if args.status:
         entries = [e for e in entries if e.status == args.status]
+    if args.kind:
+        entries = [e for e in entries if e.kind == args.kind]
     if not entries:
         print("no entries", file=sys.stderr)
         return 1

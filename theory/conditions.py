@@ -58,6 +58,11 @@ __all__ = [
     "propB3_sufficient",
     "propB3_necessary",
     "propB3_certified_radius",
+    "mme_partner_value",
+    "mme_pair_taylor_terms",
+    "mme_partner_sufficient",
+    "mme_partner_certified_radius",
+    "mme_sum_form_certified_radius",
 ]
 
 
@@ -445,3 +450,79 @@ def propB3_certified_radius(confidences, gradients, y0, beta) -> np.ndarray:
     beta = require_nonnegative(beta, "beta")
     s, g = _single_terms(confidences, gradients, y0)
     return largest_radius(beta[..., None], g, s).min(axis=-1)
+
+
+# --------------------------------------------------------------------------- MME with N > 2 (beyond the paper)
+# Appendix B.1.1 leaves the MME conditions for N > 2 open. The ledger entry ``mme-n`` states and proves the
+# partner condition below (theory.proofs.conditions.prove_mme_partner_condition); ``mme-n-conj`` tests the
+# paper's conjecture that the Eq. (5) form carries over.
+
+
+def mme_partner_value(member_margins) -> np.ndarray:
+    """``min_i max_k (a_i + a_k)``, which equals Lemma B.1's ``max_i a_i + min_i a_i``; shape ``(...)``.
+
+    The pair form is what makes a Taylor condition possible for any N: fixing one partner ``k_i`` per member
+    bounds the max from below (``a_i + max_k a_k >= a_i + a_{k_i}``) by a smooth pair sum.
+    """
+    a = as_array(member_margins, "member_margins")
+    return (a[..., :, None] + a[..., None, :]).max(axis=-1).min(axis=-1)
+
+
+def mme_pair_taylor_terms(confidences, gradients, y0) -> tuple[np.ndarray, np.ndarray]:
+    """Theorem 3's terms for every ordered pair of members ``(i, k)`` (``k = i`` allowed) and wrong ``y, y'``.
+
+    ``S[..., i, k, y, y'] = f_i^{y0/y} + f_k^{y0/y'}`` and ``G = ||grad S||``, shape ``(..., N, N, C-1, C-1)``.
+    Confidences ``(..., N, C)``, gradients ``(..., N, C, d)``.
+    """
+    f = _scores(confidences, min_ndim=2)
+    g = _gradients(gradients, f)
+    m = margins(f, y0)  # (..., N, C-1)
+    dm = margin_gradients(g, y0)  # (..., N, C-1, d)
+    s = m[..., :, None, :, None] + m[..., None, :, None, :]
+    grad = dm[..., :, None, :, None, :] + dm[..., None, :, None, :, :]
+    return s, np.linalg.norm(grad, axis=-1)
+
+
+def mme_partner_sufficient(confidences, gradients, y0, beta, r, *, strict: bool = True) -> np.ndarray:
+    """Partner condition for an MME of N >= 2 members (ledger ``mme-n``, not in the paper); shape ``(...)``.
+
+    For every member ``i`` there is a partner ``k`` (``k = i`` allowed) such that Theorem 3's Eq. (12) holds for
+    the pair: ``||grad f_i^{y0/y} + grad f_k^{y0/y'}|| < (f_i^{y0/y} + f_k^{y0/y'}) / r - 2 beta r`` for all wrong
+    ``y, y'``. Then ``M_MME`` is r-robust at ``x0`` under any tie rule. With N = 2 it is Theorem 3 (a partner
+    equal to the member itself only adds Proposition B.3 for both members, which implies Eq. (12)).
+    """
+    beta, r = _beta_r(beta, r)
+    s, g = mme_pair_taylor_terms(confidences, gradients, y0)
+    rhs = s / r[..., None, None, None, None] - 2.0 * (beta * r)[..., None, None, None, None]
+    pair_ok = np.all(g < rhs if strict else g <= rhs, axis=(-2, -1))  # (..., N, N)
+    return np.all(np.any(pair_ok, axis=-1), axis=-1)
+
+
+def mme_partner_certified_radius(confidences, gradients, y0, beta) -> np.ndarray:
+    """The largest r the partner condition certifies: ``min_i max_k min_{y,y'}`` of Theorem 3's root per pair."""
+    beta = require_nonnegative(beta, "beta")
+    s, g = mme_pair_taylor_terms(confidences, gradients, y0)
+    pair = largest_radius(2.0 * beta[..., None, None, None, None], g, s).min(axis=(-2, -1))
+    return pair.max(axis=-1).min(axis=-1)
+
+
+def mme_sum_form_certified_radius(confidences, gradients, y0, beta) -> np.ndarray:
+    """The Eq. (5)-form reading of the conjecture, as a certificate: Taylor radius of ``sum_i f_i^{y0/y_i}``.
+
+    ``min`` over the wrong classes ``y_i`` chosen per member of the root of ``N beta r^2 + G r - S`` (each margin
+    is 2 beta-smooth). It is NOT sound for N > 2 (``sum_i a_i > 0`` does not give ``max + min > 0``); kept as the
+    conjecture's literal form for the ``mme-n-conj`` counterexample and as a mutation of the ``mme-n`` check.
+    """
+    beta = require_nonnegative(beta, "beta")
+    f = _scores(confidences, min_ndim=2)
+    g = _gradients(gradients, f)
+    m, dm = margins(f, y0), margin_gradients(g, y0)
+    n, k = m.shape[-2], m.shape[-1]
+    best = None
+    for choice in np.ndindex(*(k,) * n):  # every assignment of a wrong class to each member (k^N, small here)
+        idx = np.array(choice)
+        s = np.take_along_axis(m, idx.reshape((1,) * (m.ndim - 2) + (n, 1)), axis=-1)[..., 0].sum(axis=-1)
+        gr = np.take_along_axis(dm, idx.reshape((1,) * (dm.ndim - 3) + (n, 1, 1)), axis=-2)[..., 0, :].sum(axis=-2)
+        rad = largest_radius(n * beta, np.linalg.norm(gr, axis=-1), s)
+        best = rad if best is None else np.minimum(best, rad)
+    return best

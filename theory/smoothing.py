@@ -405,7 +405,8 @@ def ebs_soft_gap_bounds(n_classes) -> tuple[float, float]:
     - hard - soft <= 1 - 1/C: when class i wins the vote its confidence is >= 1/C, so
       ``E f_i >= P(vote = i)/C``;
     - soft - hard <= 1/2: a class that loses the vote has confidence <= 1/2.
-    Both are approached (not attained) by ``f = (1/C + e, ...)`` and ``f = (1/2 - e, 1/2 + e)``.
+    Both are approached by ``f = (1/C + e, ...)`` and ``f = (1/2 - e, 1/2 + e)`` and attained at ``e = 0``
+    under the first-index tie rule, so the bounds are ``<=`` (ledger ``eq8``).
     """
     c = require_integer_at_least(n_classes, "n_classes", 2)
     return 1.0 - 1.0 / c, 0.5

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .figures import Figure4Settings, figure4, figure5
+from .mme_many import figure_mme_many, study_rows
+from .report import run_checks, write_report
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verify",
@@ -15,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--profile", choices=["ci", "thorough"], default="ci")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--no-figures", action="store_true", help="skip Figures 4 and 5")
-    fig = sub.add_parser("figures", help="regenerate Figures 4 and 5 of Appendix D (PNG + CSV)")
+    fig = sub.add_parser("figures", help="regenerate Figures 4 and 5 of Appendix D and the N > 2 MME figure (PNG + CSV)")
     fig.add_argument("--out", required=True, help="output directory")
     fig.add_argument("--seed", type=int, default=0)
     chk = sub.add_parser("check", help="run the checks of one ledger id (or all) and print the outcomes")
@@ -25,20 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "report":
-        from .report import write_report
-
         path, ok = write_report(args.out, args.profile, args.seed, figures=not args.no_figures)
         print(f"wrote {path}: {'all checks passed' if ok else 'SOME CHECKS FAILED'}")
         return 0 if ok else 1
     if args.command == "figures":
-        from .figures import Figure4Settings, figure4, figure5
-
         figure4(args.out, Figure4Settings(seed=args.seed))
         figure5(args.out)
-        print(f"wrote figure4.png, figure4.csv, figure5.png, figure5.csv into {args.out}")
+        figure_mme_many(args.out, list(study_rows("ci", args.seed)))
+        print(f"wrote figure4.png, figure4.csv, figure5.png, figure5.csv, mme_many.png, mme_many.csv into {args.out}")
         return 0
-    from .report import run_checks
-
     rows = run_checks(args.profile, args.seed, only=args.ledger_id)
     if not rows:
         print(f"no checks for {args.ledger_id!r}", file=sys.stderr)

@@ -6,7 +6,8 @@ smoothing (Lemma A.1, Clopper-Pearson). Figure 5 (Appendix D.5.2): the certified
 and 9 and Proposition D.2 give against the number of base models N.
 
 One function per figure; paths are passed in; files are written atomically (a reader never sees half a
-PNG or CSV). matplotlib is imported inside the functions, with the Agg backend.
+PNG or CSV). matplotlib is imported inside the functions, with the Agg backend, so that importing this
+module (and ``verify.report``) does not load it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from drt_min.atomic import atomic_open
-from theory import statistical as st
+from drt_min.atomic import atomic_open, atomic_save_figure
+from theory import statistical as stat
+from theory.smoothing import clopper_pearson_lower
 
 __all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius"]
 
@@ -27,10 +29,9 @@ __all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figu
 def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
     """Certified radius ``sigma Phi^{-1}(pA_lower)`` from ``k`` of ``n`` correct samples; 0 when pA_lower <= 1/2.
 
-    ``pA_lower`` is the one-sided Clopper-Pearson bound ``beta.ppf(alpha, k, n - k + 1)`` (0 at k = 0).
+    ``pA_lower`` is the one-sided Clopper-Pearson bound (:func:`theory.smoothing.clopper_pearson_lower`).
     """
-    k = np.asarray(k)
-    lower = np.where(k > 0, stats.beta.ppf(alpha, np.maximum(k, 1), n - k + 1), 0.0)
+    lower = clopper_pearson_lower(k, n, alpha)
     return np.where(lower > 0.5, sigma * stats.norm.ppf(np.clip(lower, 0.5, 1.0)), 0.0)
 
 
@@ -39,11 +40,6 @@ def _write_csv(path: Path, header: list[str], rows) -> None:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
-
-
-def _save_png(fig, path: Path) -> None:
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
 
 
 @dataclass(frozen=True)
@@ -77,8 +73,8 @@ def _figure4_data(settings: Figure4Settings, progress=None) -> list[tuple]:
             # Worst case allowed by Definitions 9-10 with p = 0: the wrong classes take exactly the
             # lambda-share of the remaining mass, so the ensembles are correct iff X1 > 0 (Lemma D.2, WE)
             # and iff X2 > 0 (Lemmas B.1-B.2, MME; y0 is top or runner-up of every member).
-            we_correct = (st.we_margin(conf, weights, lam1[:, None]) > 0).sum(axis=-1)
-            mme_correct = (st.mme_margin(conf, settings.lambda2) > 0).sum(axis=-1)
+            we_correct = (stat.we_margin(conf, weights, lam1[:, None]) > 0).sum(axis=-1)
+            mme_correct = (stat.mme_margin(conf, settings.lambda2) > 0).sum(axis=-1)
             r_we = smoothing_radius(we_correct, settings.samples, settings.alpha, settings.sigma)
             r_mme = smoothing_radius(mme_correct, settings.samples, settings.alpha, settings.sigma)
             for i in range(m):
@@ -134,7 +130,7 @@ def figure4(out_dir, settings: Figure4Settings = Figure4Settings(), progress: bo
     axes[0][0].set_ylabel("certified radius MME - WE")
     fig.suptitle(rf"Figure 4: $\lambda_2$ = {settings.lambda2}, {settings.samples} samples, "
                  rf"$\sigma$ = {settings.sigma}, $\alpha$ = {settings.alpha}, seed {settings.seed}")
-    _save_png(fig, out_dir / "figure4.png")
+    atomic_save_figure(fig, out_dir / "figure4.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     return figure4_summary(rows)
 
@@ -161,15 +157,15 @@ def _figure5_data(panel: Figure5Panel, num_models, p: float, sigma: float, n: in
         k = np.floor(np.clip(prob, 0.0, 1.0) * n).astype(int)
         return smoothing_radius(k, n, alpha, sigma)
 
-    single = st.uniform_single_model_bound(p, panel.a, panel.b, panel.lambda3)
+    single = stat.uniform_single_model_bound(p, panel.a, panel.b, panel.lambda3)
     for n_models in num_models:
         w = np.ones(n_models)
         curves = {
             "single (Prop. D.2)": single,
-            "WE (Thm 8 as printed, /12)": st.uniform_we_bound(p, panel.a, panel.b, panel.lambda1, w, printed=True),
-            "WE (Thm 8 from its proof, /24)": st.uniform_we_bound(p, panel.a, panel.b, panel.lambda1, w),
-            "MME (Thm 9)": st.uniform_mme_bound(p, panel.a, panel.b, panel.lambda2, n_models),
-            "MME (Thm 9, exact variance)": st.uniform_mme_bound(p, panel.a, panel.b, panel.lambda2, n_models,
+            "WE (Thm 8 as printed, /12)": stat.uniform_we_bound(p, panel.a, panel.b, panel.lambda1, w, printed=True),
+            "WE (Thm 8 from its proof, /24)": stat.uniform_we_bound(p, panel.a, panel.b, panel.lambda1, w),
+            "MME (Thm 9)": stat.uniform_mme_bound(p, panel.a, panel.b, panel.lambda2, n_models),
+            "MME (Thm 9, exact variance)": stat.uniform_mme_bound(p, panel.a, panel.b, panel.lambda2, n_models,
                                                                   exact=True),
         }
         for name, prob in curves.items():
@@ -209,6 +205,6 @@ def figure5(out_dir, panels=FIGURE5_PANELS, num_models=range(2, 31), p: float = 
         ax.set_ylabel("certified radius")
         ax.legend(fontsize=7)
     fig.suptitle(rf"Figure 5: p = {p}, $\sigma$ = {sigma}, n = {n}, $\alpha$ = {alpha}")
-    _save_png(fig, out_dir / "figure5.png")
+    atomic_save_figure(fig, out_dir / "figure5.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     return data

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import PROFILES, Check, CheckOutcome, all_checks
 from drt_min.atomic import atomic_write_text
 
+from .checks import PROFILES, Check, CheckOutcome, all_checks
 from .figures import Figure4Settings, figure4, figure5
+from .mme_many import STUDY_SIZES, figure_mme_many, study_rows
 
 __all__ = ["CheckRow", "run_checks", "write_report"]
 
@@ -105,6 +106,23 @@ def _figure5_comparison(data) -> str:
             "looser printed WE bound.")
 
 
+def _mme_many_section(summary: dict, profile_name: str) -> list[str]:
+    div, mar = summary["diversify"], summary["margin"]
+    by_n = ", ".join(f"{n}: {k}" for n, k in div["by_n"].items())
+    return ["", "## MME with N > 2 members (the paper's open question)", "", "![MME N > 2](mme_many.png)", "",
+            f"Search ({profile_name}: {STUDY_SIZES[profile_name]['trials']} rounds over N = 3..8, seeded): "
+            f"{summary['moves']} moves on random two-class quadratic MMEs, {summary['exact']} with both radius "
+            f"brackets exact (rel. {1e-6:g}). Data: `mme_many.csv`.", "",
+            f"- Diversifying one gradient (||sum g|| and the mean cosine both drop): {div['qualifying']} moves, "
+            f"{div['counterexamples']} certified counterexamples (radius strictly lower after; by N: {by_n}). "
+            + ("The Eq. (5) form of the conjecture (diverse gradients raise MME robustness) fails for every N tried."
+               if all(div["by_n"].values()) else "Counterexamples were not found for every N at this size."),
+            f"- Raising one margin: {mar['qualifying']} moves, {mar['counterexamples']} counterexamples (none can "
+            "exist: max a + min a is nondecreasing in every margin).",
+            "- What holds instead (ledger `mme-n`, proved): every member needs a partner (possibly itself) whose pair "
+            "satisfies Theorem 3's Eq. (12); the right panel shows its certified radius against the exact one."]
+
+
 def write_report(out_dir, profile_name: str = "ci", seed: int = 0, progress: bool = True,
                  figures: bool = True) -> tuple[Path, bool]:
     """Run everything and write ``report.md`` (and the figures) into ``out_dir``; return (path, all passed)."""
@@ -148,6 +166,7 @@ def write_report(out_dir, profile_name: str = "ci", seed: int = 0, progress: boo
                   f"Settings: {settings}. Data: `figure4.csv`.", "", _figure4_comparison(summary),
                   "", "## Figure 5", "", "![Figure 5](figure5.png)", "", "Data: `figure5.csv`.", "",
                   _figure5_comparison(data)]
+        lines += _mme_many_section(figure_mme_many(out_dir, list(study_rows(profile_name, seed))), profile_name)
     lines += ["", f"Total time {time.perf_counter() - start:.0f} s."]
     ok = all(r.ok for r in rows)
     path = out_dir / "report.md"

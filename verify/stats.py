@@ -3,6 +3,7 @@
 A sampling check compares an empirical frequency with a claimed bound. It raises an alarm only when
 the exact one-sided Clopper-Pearson bound at level ``false_alarm`` lies beyond the claim, so that a true
 claim is flagged with probability at most ``false_alarm`` (1e-6 by default) whatever the sample size.
+The bounds are :func:`theory.smoothing.clopper_pearson_lower` and ``clopper_pearson_upper`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from theory.smoothing import clopper_pearson_lower, clopper_pearson_upper
 
 __all__ = ["FALSE_ALARM", "CheckResult", "clopper_pearson_lower", "clopper_pearson_upper",
            "check_rate_at_most", "check_rate_at_least", "hoeffding_halfwidth", "alarm_probability"]
@@ -31,35 +34,16 @@ class CheckResult:
     detail: str = ""
 
 
-def _counts(k, n) -> tuple[int, int]:
-    k, n = int(k), int(n)
-    if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
-    return k, n
-
-
-def clopper_pearson_lower(k, n, level: float) -> float:
-    """One-sided lower bound: ``P(p < bound) <= level`` (``beta.ppf(level, k, n - k + 1)``, 0 at k = 0)."""
-    k, n = _counts(k, n)
-    return 0.0 if k == 0 else float(stats.beta.ppf(level, k, n - k + 1))
-
-
-def clopper_pearson_upper(k, n, level: float) -> float:
-    """One-sided upper bound: ``P(p > bound) <= level`` (1 at k = n)."""
-    k, n = _counts(k, n)
-    return 1.0 if k == n else float(stats.beta.ppf(1 - level, k + 1, n - k))
-
-
 def check_rate_at_most(name: str, k, n, claim: float, false_alarm: float = FALSE_ALARM) -> CheckResult:
     """Claim: the event's probability is at most ``claim``. Alarm when the lower bound exceeds it."""
-    lower = clopper_pearson_lower(k, n, false_alarm)
+    lower = float(clopper_pearson_lower(k, n, false_alarm))
     return CheckResult(name, lower <= claim, int(n), false_alarm, int(k) / int(n), float(claim),
                        f"lower {1 - false_alarm:.6g}-confidence bound {lower:.6g} vs claim <= {claim:.6g}")
 
 
 def check_rate_at_least(name: str, k, n, claim: float, false_alarm: float = FALSE_ALARM) -> CheckResult:
     """Claim: the event's probability is at least ``claim``. Alarm when the upper bound is below it."""
-    upper = clopper_pearson_upper(k, n, false_alarm)
+    upper = float(clopper_pearson_upper(k, n, false_alarm))
     return CheckResult(name, upper >= claim, int(n), false_alarm, int(k) / int(n), float(claim),
                        f"upper {1 - false_alarm:.6g}-confidence bound {upper:.6g} vs claim >= {claim:.6g}")
 
@@ -80,9 +64,7 @@ def alarm_probability(n: int, p_true: float, claim: float, false_alarm: float = 
     """
     ks = np.arange(n + 1)
     if at_most:
-        lower = np.where(ks == 0, 0.0, stats.beta.ppf(false_alarm, np.maximum(ks, 1), n - ks + 1))
-        alarms = lower > claim
+        alarms = clopper_pearson_lower(ks, n, false_alarm) > claim
     else:
-        upper = np.where(ks == n, 1.0, stats.beta.ppf(1 - false_alarm, ks + 1, np.maximum(n - ks, 1)))
-        alarms = upper < claim
+        alarms = clopper_pearson_upper(ks, n, false_alarm) < claim
     return float(stats.binom.pmf(ks[alarms], n, p_true).sum())

@@ -23,7 +23,7 @@ def _run(directory, spec, protocols=("mme", "we")):
     rows = _rows(spec)
     for protocol in protocols:
         res.write_tsv(directory / f"{protocol}.tsv", rows)
-    res.write_manifest(directory, {"sigma": 0.5, "n0": 10, "n": 100, "alpha": 0.001, "seed": 7,
+    res.write_manifest(directory, {"sigma": 0.5, "n0": 10, "n": 100_000, "alpha": 0.001, "seed": 7,
                                    "all_indices": [r.idx for r in rows], "indices": [r.idx for r in rows],
                                    "protocols": list(protocols), "status": "complete", "extra": None})
     return rows

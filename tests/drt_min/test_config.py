@@ -80,7 +80,7 @@ def test_certify_config_selects_images_and_weights():
     assert config.CertifyConfig(cert_every=7).indices(20) == [0, 7, 14]
     assert config.CertifyConfig().weights() is None
     assert config.CertifyConfig(cert_weights="1,2,1.5").weights() == [1.0, 2.0, 1.5]
-    with pytest.raises(ValueError, match="cert_weights"):
+    with pytest.raises(ValueError, match="cert-weights"):
         config.CertifyConfig(cert_weights="1,x").weights()
 
 

@@ -111,7 +111,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
 
 
 def _manifest(indices, protocols=("we", "mme")):
-    return {"sigma": 0.25, "n0": 10, "n": 100, "alpha": 0.001, "seed": 0, "noise_block": 1000,
+    return {"sigma": 1.0, "n0": 10, "n": 100_000, "alpha": 0.001, "seed": 0, "noise_block": 1000,
             "indices": list(indices), "weights": [0.5, 0.5], "protocols": list(protocols),
             "num_classes": 10, "extra": None}
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from drt_min import config as C
 from drt_min.attacks import smoothadv_pgd
+from drt_min.errors import UserError
 from drt_min.checkpoint import load_checkpoint, load_ensemble, save_checkpoint, sha256_file
 from drt_min.models import LeNetEnsemble
 from drt_min.train import epsilon_at, lr_at, train, training_step
@@ -143,8 +144,9 @@ def test_load_ensemble_meta_and_weights_only(tmp_path):
             return (os.getcwd, ())
 
     torch.save({"format": "drt_min.ensemble/1", "config": Payload()}, tmp_path / "evil.pt")
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(UserError, match="weights_only=True and never run code") as info:
         load_checkpoint(tmp_path / "evil.pt")
+    assert isinstance(info.value.__cause__, pickle.UnpicklingError)
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):

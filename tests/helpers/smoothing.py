@@ -17,13 +17,14 @@ from scipy.integrate import IntegrationWarning, quad
 from scipy.special import expit
 from scipy.stats import norm
 
-from verify.checks.smoothing import Piecewise
 from theory.smoothing import (
     gaussian_kernel_second_derivative,
+    interval_indicator_second_derivative,
     interval_indicator_smoothed,
     interval_indicator_smoothed_gradient,
     interval_partition_smoothed_probabilities,
 )
+from verify.checks.smoothing import Piecewise
 
 _SPAN = 12.0  # the kernel beyond 12 sigma weighs < 1e-30
 
@@ -64,8 +65,6 @@ class PiecewiseConstant(Piecewise):
 
     def second_derivative(self, x, sigma):
         """Closed form: a sum of interval-indicator second derivatives (theory.smoothing)."""
-        from theory.smoothing import interval_indicator_second_derivative
-
         bounds = (-np.inf, *self.edges, np.inf)
         return sum(v * interval_indicator_second_derivative(x, lo, hi, sigma)
                    for v, lo, hi in zip(self.values, bounds[:-1], bounds[1:]) if v != 0)

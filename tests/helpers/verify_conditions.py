@@ -1,4 +1,5 @@
-"""Strategies and oracles for the robustness-condition checks of verify/ (tests/verify/test_checks_conditions.py).
+"""Strategies and oracles for the quadratic-ensemble checks of verify/ (tests/verify/test_checks_conditions.py and
+tests/verify/test_checks_comparison.py).
 
 The oracles are independent of the code under test: class scores of a quadratic ensemble evaluated component
 by component, the ensemble decisions of Definitions 2-3 written sample by sample (tests/helpers/statistical.py),
@@ -12,10 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from tests.helpers.statistical import mme_predict_loop, we_predict_loop
-from verify.checks.conditions import QuadraticEnsemble, random_ensemble
+from verify.quadratic import CURVATURES, QuadraticEnsemble, random_ensemble
 from verify.trust_region import minimize_quadratic_on_ball
-
-CURVATURES = ("random", "neg", "pos", "mixed")
 
 
 @st.composite

@@ -2,8 +2,8 @@
 
 The instances are the ones the checks draw at random, generated here so that hypothesis can search
 and shrink them: piecewise-constant functions and sigmoid networks on R (Theorem 2), boxes in the
-plane, linear partition classifiers and ensembles of them (Lemma A.1, Theorem 5), soft-smoothed band
-ensembles (Corollary 2) and feasible Corollary 4 tuples. The oracles are those of the checks module.
+plane, linear partition classifiers (Lemma A.1; ensembles of them are in tests/helpers/verify_strategies.py)
+and soft-smoothed band ensembles (Corollary 2). The oracles are those of the checks module.
 """
 
 from __future__ import annotations
@@ -63,16 +63,6 @@ def partitions(draw, d=None, n_classes=None, max_edges=6, sigma=1.0):
 
 
 @st.composite
-def linear_ensembles(draw):
-    """(members, sigma) with N 2-10 members in R^d (d 2-50) and C 2-10 classes."""
-    d = draw(st.integers(2, 50))
-    c = draw(st.integers(2, 10))
-    sigma = draw(st.floats(0.3, 3.0))
-    n = draw(st.integers(2, 10))
-    return [draw(partitions(d=d, n_classes=c, max_edges=3, sigma=sigma)) for _ in range(n)], sigma
-
-
-@st.composite
 def band_ensembles(draw):
     """Two-class soft members along one direction: bands [low, high] (high = inf: half-spaces), some flipped."""
     n = draw(st.integers(1, 6))
@@ -82,5 +72,3 @@ def band_ensembles(draw):
     flips = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     weights = np.asarray(draw(st.lists(st.floats(0.1, 2.0), min_size=n, max_size=n)))
     return lows, lows + widths * sigma, flips, weights, sigma
-
-

@@ -11,9 +11,9 @@ import itertools
 
 import numpy as np
 from hypothesis import strategies as st
-from scipy import integrate
+from scipy import integrate, special
 
-from verify.checks.statistical import Law, Scenario, law_cdf
+from verify.checks.statistical import Law, Scenario, _continuous, law_cdf
 
 SYMMETRIC_KINDS = ("uniform", "beta", "truncnorm", "three_point", "two_point")
 
@@ -64,10 +64,6 @@ def min_variance_by_density(law: Law, n: int) -> float:
         mins, weights = np.array(mins), np.array(weights)
         mean = weights @ mins
         return float(weights @ (mins - mean) ** 2)
-    from scipy import special
-
-    from verify.checks.statistical import _continuous
-
     dist = _continuous(law)
     if law.kind == "beta":
         # u in [0, 1] with the Beta weight u^(a-1) (1-u)^(a-1) handled by QUADPACK's algebraic weight

@@ -16,37 +16,37 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tests.helpers.conditions import CdfModel, quadratic_radius, radius_1d, stack_conf, stack_grad
-from theory import comparison as K
-from theory import conditions as C
-from theory.proofs import comparison as P
+from theory import comparison as cp
+from theory import conditions as cd
+from theory.proofs import comparison as cp_proofs
 
 # --------------------------------------------------------------------------- Corollary 1: proofs
 
 
 def test_cor1_proof_steps_and_perturbed_twins():
-    assert P.prove_corollary1_step_i()
-    assert P.prove_corollary1_step_ii()
-    assert not P.prove_corollary1_step_ii(cos_floor=-1).holds  # the monotonicity needs cos(theta) >= 0
-    assert P.prove_corollary1_step_iii()
-    assert P.prove_corollary1("we")
-    assert not P.prove_corollary1("we", radius_scale=2).holds
+    assert cp_proofs.prove_corollary1_step_i()
+    assert cp_proofs.prove_corollary1_step_ii()
+    assert not cp_proofs.prove_corollary1_step_ii(cos_floor=-1).holds  # the monotonicity needs cos(theta) >= 0
+    assert cp_proofs.prove_corollary1_step_iii()
+    assert cp_proofs.prove_corollary1("we")
+    assert not cp_proofs.prove_corollary1("we", radius_scale=2).holds
 
 
 def test_cor1_mme_proof_and_perturbed_twin():
-    assert P.prove_corollary1("mme")
-    assert not P.prove_corollary1("mme", radius_scale=0.5).holds
+    assert cp_proofs.prove_corollary1("mme")
+    assert not cp_proofs.prove_corollary1("mme", radius_scale=0.5).holds
     with pytest.raises(ValueError, match="protocol"):
-        P.prove_corollary1("sum")
+        cp_proofs.prove_corollary1("sum")
 
 
 def test_cor1_constant_range():
-    assert P.prove_constant_range()
+    assert cp_proofs.prove_constant_range()
     rng = np.random.default_rng(0)
     a, b, w = rng.uniform(0.01, 1, (100, 3)), rng.uniform(0.01, 1, (100, 3)), rng.uniform(0.1, 2, 2)
-    cw, cm = K.we_constant(a, b, w), K.mme_constant(a, b)
+    cw, cm = cp.we_constant(a, b, w), cp.mme_constant(a, b)
     assert np.all((cw > 0) & (cw <= 0.5)) and np.all((cm > 0) & (cm <= 0.5))
     with pytest.raises(ValueError, match="> 0"):
-        K.we_constant(np.array([0.2, -0.1]), np.array([0.2, 0.3]), np.ones(2))
+        cp.we_constant(np.array([0.2, -0.1]), np.array([0.2, 0.3]), np.ones(2))
 
 
 # --------------------------------------------------------------------------- Corollary 1: counterexamples
@@ -62,10 +62,10 @@ def _counterexample(models, margin_fn, constant, delta=0.5):
     """Shared construction: r = 0.95 x the smallest base radius, beta exact, and the largest ratio R / r that the
     beta hypothesis allows (times 0.9), turned into cos(theta) < 0 with Eq. (14) / (15)."""
     f, g = stack_conf(models, 0.0), stack_grad(models, 0.0)
-    base = [radius_1d(lambda x, m=m: C.single_condition_value(m.conf(x), 0), 0.0, 60.0) for m in models]
+    base = [radius_1d(lambda x, m=m: cd.single_condition_value(m.conf(x), 0), 0.0, 60.0) for m in models]
     r = 0.95 * min(base)
     beta = max(m.beta for m in models)
-    m_min = C.margins(f, 0).min()
+    m_min = cd.margins(f, 0).min()
     ratio = 0.9 * np.sqrt(delta * m_min / (beta * r**2))  # c = R / r must satisfy beta <= Delta m / (c r)^2
     cos_theta = _cos_theta_for(ratio, delta, constant)
     return dict(f=f, g=g, r=r, base=base, beta=beta, delta=delta, cos_theta=cos_theta,
@@ -77,24 +77,24 @@ WE_MODELS = [CdfModel((0.95, 0.05), (-0.05, 0.05)), CdfModel((0.2, 0.8), (0.7, -
 
 
 def _we_instance():
-    a, b = C.margins(stack_conf(WE_MODELS, 0.0), 0)[:, 0]
+    a, b = cd.margins(stack_conf(WE_MODELS, 0.0), 0)[:, 0]
     w = np.array([b, a]) / (a + b)
-    inst = _counterexample(WE_MODELS, lambda x: C.we_condition_value(stack_conf(WE_MODELS, x), w, 0),
-                           float(K.we_constant(np.array([a]), np.array([b]), w)))
+    inst = _counterexample(WE_MODELS, lambda x: cd.we_condition_value(stack_conf(WE_MODELS, x), w, 0),
+                           float(cp.we_constant(np.array([a]), np.array([b]), w)))
     inst["w"] = w
-    inst["R"] = float(K.corollary1_we_radius(inst["f"], w, 0, inst["r"], inst["delta"], inst["cos_theta"], corrected=False))
+    inst["R"] = float(cp.corollary1_we_radius(inst["f"], w, 0, inst["r"], inst["delta"], inst["cos_theta"], corrected=False))
     return inst
 
 
 def _we_predict(w):
-    return lambda pts: C.we_predict(stack_conf(WE_MODELS, pts[:, 0]), w)
+    return lambda pts: cd.we_predict(stack_conf(WE_MODELS, pts[:, 0]), w)
 
 
 @pytest.mark.xfail(strict=True, reason="Corollary 1 (WE) as printed fails for cos(theta) < 0")
 def test_cor1_we_printed_radius_fails_for_negative_cosine():
     inst = _we_instance()
     witness = 0.5 * (inst["exact"] + inst["R"])  # inside the claimed R-ball, beyond the true radius
-    assert C.r_robust_on(_we_predict(inst["w"]), np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
+    assert cd.r_robust_on(_we_predict(inst["w"]), np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
 
 
 def test_cor1_we_counterexample_hypotheses_and_corrected_radius():
@@ -102,21 +102,21 @@ def test_cor1_we_counterexample_hypotheses_and_corrected_radius():
     f, g, w, r, beta, delta, cos = (inst[k] for k in ("f", "g", "w", "r", "beta", "delta", "cos_theta"))
     # every hypothesis of the printed corollary holds
     assert min(inst["base"]) > r  # both base models r-robust (exact radii)
-    assert C.we_predict(f, w) == 0 and np.all(np.argmax(f, axis=-1) == 0)
-    assert -1 < cos < 0 and np.all(K.margin_gradient_cosines_we(g, 0) <= cos)
-    m = C.margins(f, 0)
-    assert K.we_constant(m[0], m[1], w) == pytest.approx(0.5)
-    assert K.corollary1_we_hypotheses(f, g, w, 0, beta, r, delta, cos, corrected=False)
+    assert cd.we_predict(f, w) == 0 and np.all(np.argmax(f, axis=-1) == 0)
+    assert -1 < cos < 0 and np.all(cp.margin_gradient_cosines_we(g, 0) <= cos)
+    m = cd.margins(f, 0)
+    assert cp.we_constant(m[0], m[1], w) == pytest.approx(0.5)
+    assert cp.corollary1_we_hypotheses(f, g, w, 0, beta, r, delta, cos, corrected=False)
     # ... but the WE flips before the printed radius
     assert inst["exact"] < inst["R"]
     witness = 0.5 * (inst["exact"] + inst["R"])
-    assert not C.r_robust_on(_we_predict(w), np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
+    assert not cd.r_robust_on(_we_predict(w), np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
     # the corrected radius (cos(theta) -> max(cos(theta), 0)) is below the truth, with its hypotheses
-    corrected = float(K.corollary1_we_radius(f, w, 0, r, delta, cos))
-    assert K.corollary1_we_hypotheses(f, g, w, 0, beta, r, delta, cos)
+    corrected = float(cp.corollary1_we_radius(f, w, 0, r, delta, cos))
+    assert cp.corollary1_we_hypotheses(f, g, w, 0, beta, r, delta, cos)
     assert corrected <= inst["exact"]
     # C_WE = 1/2 and cos(theta) -> -1 make the printed radius infinite
-    assert K.corollary1_radius(r, delta, 0.5, -1.0, corrected=False) == np.inf
+    assert cp.corollary1_radius(r, delta, 0.5, -1.0, corrected=False) == np.inf
 
 
 # MME: mirror-image models with equal margins at x0 (C_MME = 1/2); model 1 is ten times flatter.
@@ -125,36 +125,36 @@ MME_MODELS = [CdfModel((0.95, 0.05), (-0.8, 0.8), s=10.0), CdfModel((0.15, 0.85)
 
 def _mme_instance():
     f = stack_conf(MME_MODELS, 0.0)
-    a, b = C.margins(f, 0)[:, 0]
-    inst = _counterexample(MME_MODELS, lambda x: C.mme_condition_value(stack_conf(MME_MODELS, x), 0),
-                           float(K.mme_constant(np.array([a]), np.array([b]))))
-    inst["R"] = float(K.corollary1_mme_radius(f, 0, inst["r"], inst["delta"], inst["cos_theta"], corrected=False))
+    a, b = cd.margins(f, 0)[:, 0]
+    inst = _counterexample(MME_MODELS, lambda x: cd.mme_condition_value(stack_conf(MME_MODELS, x), 0),
+                           float(cp.mme_constant(np.array([a]), np.array([b]))))
+    inst["R"] = float(cp.corollary1_mme_radius(f, 0, inst["r"], inst["delta"], inst["cos_theta"], corrected=False))
     return inst
 
 
 def _mme_predict(pts):
-    return C.mme_predict(stack_conf(MME_MODELS, pts[:, 0]))
+    return cd.mme_predict(stack_conf(MME_MODELS, pts[:, 0]))
 
 
 @pytest.mark.xfail(strict=True, reason="Corollary 1 (MME) as printed fails for cos(theta) < 0")
 def test_cor1_mme_printed_radius_fails_for_negative_cosine():
     inst = _mme_instance()
     witness = 0.5 * (inst["exact"] + inst["R"])
-    assert C.r_robust_on(_mme_predict, np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
+    assert cd.r_robust_on(_mme_predict, np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
 
 
 def test_cor1_mme_counterexample_hypotheses_and_corrected_radius():
     inst = _mme_instance()
     f, g, r, beta, delta, cos = (inst[k] for k in ("f", "g", "r", "beta", "delta", "cos_theta"))
     assert min(inst["base"]) > r
-    assert C.mme_predict(f) == 0 and np.all(np.argmax(f, axis=-1) == 0)
-    assert -1 < cos < 0 and np.all(K.margin_gradient_cosines_mme(g, 0) <= cos)
-    assert K.corollary1_mme_hypotheses(f, g, 0, beta, r, delta, cos, corrected=False)
+    assert cd.mme_predict(f) == 0 and np.all(np.argmax(f, axis=-1) == 0)
+    assert -1 < cos < 0 and np.all(cp.margin_gradient_cosines_mme(g, 0) <= cos)
+    assert cp.corollary1_mme_hypotheses(f, g, 0, beta, r, delta, cos, corrected=False)
     assert inst["exact"] < inst["R"]
     witness = 0.5 * (inst["exact"] + inst["R"])
-    assert not C.r_robust_on(_mme_predict, np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
-    assert K.corollary1_mme_hypotheses(f, g, 0, beta, r, delta, cos)
-    assert float(K.corollary1_mme_radius(f, 0, r, delta, cos)) <= inst["exact"]
+    assert not cd.r_robust_on(_mme_predict, np.zeros(1), np.array([[witness], [-witness]]), inst["R"])
+    assert cp.corollary1_mme_hypotheses(f, g, 0, beta, r, delta, cos)
+    assert float(cp.corollary1_mme_radius(f, 0, r, delta, cos)) <= inst["exact"]
 
 
 # --------------------------------------------------------------------------- Corollary 1: corrected statement
@@ -187,7 +187,7 @@ def quadratic_pairs(draw):
 def _finish(inst, constant):
     S, g, delta, u = inst["S"], inst["g"], inst["delta"], inst["u"]
     r = u * float(np.min(S / np.linalg.norm(g, axis=1)))
-    R = float(K.corollary1_radius(r, delta, constant, inst["cos"]))
+    R = float(cp.corollary1_radius(r, delta, constant, inst["cos"]))
     c = max(R / r, 1.0)
     beta = delta * S.min() / (c**2 * r**2)
     # |f''| of each confidence component is ||H_j|| / 2 <= beta
@@ -200,21 +200,21 @@ def _finish(inst, constant):
 @given(quadratic_pairs())
 def test_cor1_we_corrected_radius_below_the_exact_radius(inst):
     S, g, w = inst["S"], inst["g"], inst["w"]
-    constant = float(K.we_constant(S[:1], S[1:], w))
+    constant = float(cp.we_constant(S[:1], S[1:], w))
     r, R, beta, H, base = _finish(inst, constant)
     if min(base) <= r:  # a base model is not r-robust: outside the corollary
         return
     exact = quadratic_radius(w @ S, w @ g, w[0] * H[0] + w[1] * H[1])
     assert R <= exact * (1 + 1e-9)
     if inst["cos"] >= 0:  # where the printed form equals the corrected one
-        assert float(K.corollary1_radius(r, inst["delta"], constant, inst["cos"], corrected=False)) <= exact * (1 + 1e-9)
+        assert float(cp.corollary1_radius(r, inst["delta"], constant, inst["cos"], corrected=False)) <= exact * (1 + 1e-9)
 
 
 @settings(max_examples=25)
 @given(quadratic_pairs())
 def test_cor1_mme_corrected_radius_below_the_exact_radius(inst):
     S, g = inst["S"], inst["g"]
-    constant = float(K.mme_constant(S[:1], S[1:]))
+    constant = float(cp.mme_constant(S[:1], S[1:]))
     r, R, beta, H, base = _finish(inst, constant)
     if min(base) <= r:
         return
@@ -224,32 +224,32 @@ def test_cor1_mme_corrected_radius_below_the_exact_radius(inst):
 
 def test_cor1_radius_validates_input():
     with pytest.raises(ValueError, match="delta"):
-        K.corollary1_radius(1.0, 1.0, 0.5, 0.0)
+        cp.corollary1_radius(1.0, 1.0, 0.5, 0.0)
     with pytest.raises(ValueError, match="constant"):
-        K.corollary1_radius(1.0, 0.5, 0.6, 0.0)
+        cp.corollary1_radius(1.0, 0.5, 0.6, 0.0)
     with pytest.raises(ValueError, match="cos_theta"):
-        K.corollary1_radius(1.0, 0.5, 0.5, 1.5)
+        cp.corollary1_radius(1.0, 0.5, 0.5, 1.5)
     with pytest.raises(ValueError, match="r must be > 0"):
-        K.corollary1_radius(-1.0, 0.5, 0.5, 0.0)
+        cp.corollary1_radius(-1.0, 0.5, 0.5, 0.0)
 
 
 # --------------------------------------------------------------------------- the remark after Corollary 1
 
 
 def test_cor1_remark_proof_and_perturbed_threshold():
-    assert P.prove_remark_threshold()
-    assert not P.prove_remark_threshold(numerator=2).holds
+    assert cp_proofs.prove_remark_threshold()
+    assert not cp_proofs.prove_remark_threshold(numerator=2).holds
 
 
 @given(st.floats(0.01, 0.5), st.floats(0.0, 0.95), st.floats(-1.0, 1.0))
 def test_cor1_remark_matches_the_radius(constant, delta, cos):
     if 1 - constant * (1 - cos) <= 0:
         return
-    T = float(K.ensemble_beats_single_threshold(constant, delta))
+    T = float(cp.ensemble_beats_single_threshold(constant, delta))
     if abs(cos - T) < 1e-9:
         return
-    R = float(K.corollary1_radius(1.0, delta, constant, cos, corrected=False))
-    assert bool(K.ensemble_beats_single(constant, delta, cos)) == (R > 1.0)
+    R = float(cp.corollary1_radius(1.0, delta, constant, cos, corrected=False))
+    assert bool(cp.ensemble_beats_single(constant, delta, cos)) == (R > 1.0)
 
 
 def _remark_equality_case():
@@ -270,28 +270,28 @@ def test_cor1_remark_printed_non_strict_inequality():
 def test_cor1_remark_equality_gives_R_equal_r():
     T, ratio_sq = _remark_equality_case()
     assert T == Fraction(-1, 2) and ratio_sq == 1
-    assert not K.ensemble_beats_single(0.5, 1 / 3, float(K.ensemble_beats_single_threshold(0.5, 1 / 3)))
-    assert float(K.corollary1_radius(1.0, 1 / 3, 0.5, -0.5, corrected=False)) == pytest.approx(1.0, rel=1e-12)
+    assert not cp.ensemble_beats_single(0.5, 1 / 3, float(cp.ensemble_beats_single_threshold(0.5, 1 / 3)))
+    assert float(cp.corollary1_radius(1.0, 1 / 3, 0.5, -0.5, corrected=False)) == pytest.approx(1.0, rel=1e-12)
 
 
 # --------------------------------------------------------------------------- optimal WE weights
 
 
 def test_cor1_weights_one_class_closed_form_and_perturbed_twin():
-    assert P.prove_optimal_weights_one_class()
-    assert not P.prove_optimal_weights_one_class(swap=True).holds
-    w, c = K.optimal_we_weights(np.array([0.3]), np.array([0.6]))
+    assert cp_proofs.prove_optimal_weights_one_class()
+    assert not cp_proofs.prove_optimal_weights_one_class(swap=True).holds
+    w, c = cp.optimal_we_weights(np.array([0.3]), np.array([0.6]))
     np.testing.assert_allclose(w, np.array([0.6, 0.3]) / 0.9)
     assert c == pytest.approx(0.5)
-    assert K.we_constant(np.array([0.3]), np.array([0.6]), w) == pytest.approx(0.5)
+    assert cp.we_constant(np.array([0.3]), np.array([0.6]), w) == pytest.approx(0.5)
 
 
 def test_cor1_weights_terms_are_log_concave_not_concave():
-    assert P.prove_weight_term_concavity(log_transform=True)
-    assert not P.prove_weight_term_concavity(log_transform=False).holds
+    assert cp_proofs.prove_weight_term_concavity(log_transform=True)
+    assert not cp_proofs.prove_weight_term_concavity(log_transform=False).holds
     # a direct witness that the term itself is convex somewhere: second difference at e^u = 4 (u = s + l)
     u, h = np.log(4.0), 1e-3
-    term = lambda s: K.weight_objective(s, np.array([1.0]), np.array([1.0]))  # noqa: E731
+    term = lambda s: cp.weight_objective(s, np.array([1.0]), np.array([1.0]))  # noqa: E731
     assert term(u + h) + term(u - h) - 2 * term(u) > 0
 
 
@@ -303,21 +303,21 @@ margin_lists = hnp.arrays(np.float64, st.integers(1, 4), elements=st.floats(0.01
 def test_cor1_weights_closed_form_matches_scalar_search(a, data):
     b = np.array([0.4, 0.1]) if data is None else data.draw(
         hnp.arrays(np.float64, a.shape, elements=st.floats(0.01, 1.0)))
-    w, c = K.optimal_we_weights(a, b)
-    w_num, c_num = K.optimal_we_weights_numeric(a, b)
-    assert float(K.we_constant(a, b, w)) == pytest.approx(float(c), rel=1e-12)
+    w, c = cp.optimal_we_weights(a, b)
+    w_num, c_num = cp.optimal_we_weights_numeric(a, b)
+    assert float(cp.we_constant(a, b, w)) == pytest.approx(float(c), rel=1e-12)
     assert c_num == pytest.approx(float(c), rel=1e-7)
     s_grid = np.linspace(-8, 8, 4001)
-    assert K.weight_objective(s_grid, a, b).max() <= float(c) * (1 + 1e-12)  # no better weights on a grid
-    assert float(c) >= float(K.we_constant(a, b, np.array([1.0, 1.0]))) - 1e-15  # beats the average ensemble
+    assert cp.weight_objective(s_grid, a, b).max() <= float(c) * (1 + 1e-12)  # no better weights on a grid
+    assert float(c) >= float(cp.we_constant(a, b, np.array([1.0, 1.0]))) - 1e-15  # beats the average ensemble
 
 
 # --------------------------------------------------------------------------- Proposition B.1
 
 
 def test_propB1_proof_and_perturbed_colinear_case():
-    assert P.prove_propB1()
-    assert not P.prove_propB1(colinear=True).holds
+    assert cp_proofs.prove_propB1()
+    assert not cp_proofs.prove_propB1(colinear=True).holds
 
 
 def _sub(conf, grads, w, idx):
@@ -334,13 +334,13 @@ def test_propB1_union_certifies_a_larger_radius(n, m, num_classes, seed):
     w = rng.uniform(0.2, 2.0, n + m)
     beta = rng.uniform(0.0, 0.3)
     first, second = np.arange(n), np.arange(n, n + m)
-    r = min(float(C.theorem1_certified_radius(*_sub(conf, grads, w, first), 0, beta)),
-            float(C.theorem1_certified_radius(*_sub(conf, grads, w, second), 0, beta)))
-    assert np.all(K.we_slack(*_sub(conf, grads, w, first), 0, beta, r) >= -1e-12)
-    assert np.all(K.we_slack(*_sub(conf, grads, w, second), 0, beta, r) >= -1e-12)
-    union = K.we_slack(conf, grads, w, 0, beta, r)
+    r = min(float(cd.theorem1_certified_radius(*_sub(conf, grads, w, first), 0, beta)),
+            float(cd.theorem1_certified_radius(*_sub(conf, grads, w, second), 0, beta)))
+    assert np.all(cp.we_slack(*_sub(conf, grads, w, first), 0, beta, r) >= -1e-12)
+    assert np.all(cp.we_slack(*_sub(conf, grads, w, second), 0, beta, r) >= -1e-12)
+    union = cp.we_slack(conf, grads, w, 0, beta, r)
     assert np.all(union > 0)  # strict: random 3-D ensemble gradients are not colinear
-    assert float(C.theorem1_certified_radius(conf, grads, w, 0, beta)) > r
+    assert float(cd.theorem1_certified_radius(conf, grads, w, 0, beta)) > r
 
 
 def test_propB1_colinear_sub_ensembles_gain_nothing():
@@ -350,9 +350,9 @@ def test_propB1_colinear_sub_ensembles_gain_nothing():
     conf[:, 0] += 1.0
     grads = rng.normal(scale=0.2, size=(2, 3, 2))
     w = np.array([0.7, 1.3])
-    r = float(C.theorem1_certified_radius(conf, grads, w, 0, 0.1))
-    both = float(C.theorem1_certified_radius(np.concatenate([conf, conf]), np.concatenate([grads, grads]),
-                                             np.concatenate([w, w]), 0, 0.1))
+    r = float(cd.theorem1_certified_radius(conf, grads, w, 0, 0.1))
+    both = float(cd.theorem1_certified_radius(np.concatenate([conf, conf]), np.concatenate([grads, grads]),
+                                              np.concatenate([w, w]), 0, 0.1))
     assert both == pytest.approx(r, rel=1e-12)
 
 
@@ -361,6 +361,6 @@ def test_propB1_union_can_certify_less_than_the_better_half():
     conf = np.array([[0.9, 0.1], [0.55, 0.45]])
     grads = np.array([[[0.05], [-0.05]], [[0.3], [-0.3]]])
     w = np.ones(2)
-    halves = [float(C.theorem1_certified_radius(conf[[j]], grads[[j]], w[[j]], 0, 0.01)) for j in range(2)]
-    union = float(C.theorem1_certified_radius(conf, grads, w, 0, 0.01))
+    halves = [float(cd.theorem1_certified_radius(conf[[j]], grads[[j]], w[[j]], 0, 0.01)) for j in range(2)]
+    union = float(cd.theorem1_certified_radius(conf, grads, w, 0, 0.01))
     assert min(halves) < union < max(halves)

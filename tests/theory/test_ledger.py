@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from theory.__main__ import main as theory_main
-from theory.ledger import PARTS, STATUSES, Statement, all_statements
+from theory.ledger import KINDS, PARTS, STATUSES, Statement, all_statements, by_id, substantive_errors
 from theory.ledger.render import render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +101,53 @@ def test_cli_table_runs_as_a_module():
     out = subprocess.run([sys.executable, "-m", "theory", "ledger"], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     assert "statements:" in out and "thm2" in out
+
+
+def test_every_non_verified_entry_has_a_kind_and_ambiguities_give_both_readings():
+    for e in all_statements():
+        assert e.status == "verified" or e.kind in KINDS, e.id
+        if e.kind == "extraction ambiguity":
+            assert len(e.readings) >= 2, e.id
+    base = dict(id="x", title="t", location="l", statement="s", assumptions=(), verification="numeric",
+                evidence=("tests/theory/test_ledger.py::test_ledger_covers_the_paper",), note="n")
+    with pytest.raises(ValueError):
+        Statement(**base, status="loose")  # no kind
+    with pytest.raises(ValueError):
+        Statement(**base, status="loose", kind="extraction ambiguity")  # no readings
+    with pytest.raises(ValueError):
+        Statement(**base, status="loose", kind="substantive error")  # a substantive error is refuted
+    with pytest.raises(ValueError):
+        Statement(**base, status="refuted", kind="typo")
+
+
+# The review of the verdicts: (status, kind) of each entry it concerns.
+_REVIEWED = {
+    "cor6-3": ("verified", "scale inconsistency"), "cor6-12": ("verified", "scale inconsistency"),
+    "thm8": ("loose", "loose constant"), "thm9": ("loose", "extraction ambiguity"),
+    "thm3": ("verified", ""), "propB4": ("verified", "extraction ambiguity"), "lemA1": ("verified", "extraction ambiguity"),
+    "lemB1": ("verified-with-correction", "boundary tie"), "thm4": ("verified-with-correction", "boundary tie"),
+    "propB2": ("verified-with-correction", "boundary tie"), "factB1": ("verified-with-correction", "boundary tie"),
+    "thm5": ("refuted", "substantive error"), "eq8": ("verified", ""),
+    "cor1-we": ("refuted", "substantive error"), "cor1-mme": ("refuted", "substantive error"),
+    "eri-beta": ("refuted", "substantive error"), "mme-n": ("verified", ""), "mme-n-conj": ("refuted", "conjecture"),
+}
+
+
+@pytest.mark.parametrize("entry_id", sorted(_REVIEWED))
+def test_reviewed_verdicts(entry_id):
+    e = by_id(entry_id)
+    assert (e.status, e.kind) == _REVIEWED[entry_id]
+
+
+def test_substantive_errors_are_the_known_ones():
+    assert {e.id for e in substantive_errors()} == {"thm5", "cor1-we", "cor1-mme", "eri-beta"}
+    assert not by_id("mme-n").in_paper and by_id("mme-n-conj").in_paper
+    assert "\\le" in by_id("eq8").statement and "<" not in by_id("eq8").statement.replace("\\le", "")
+
+
+def test_cli_summarises_by_kind(capsys):
+    assert theory_main(["ledger"]) == 0
+    out = capsys.readouterr().out
+    assert "By kind:" in out and "Wrong in substance:" in out and "(thm5)" in out.split("Wrong in substance:")[1]
+    assert theory_main(["ledger", "--kind", "boundary tie", "--json"]) == 0
+    assert {row["id"] for row in json.loads(capsys.readouterr().out)} >= {"lemB1", "thm4", "propB2", "factB1"}

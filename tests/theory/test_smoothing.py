@@ -19,7 +19,7 @@ from tests.helpers.smoothing import (
     smoothed_by_quadrature,
 )
 from theory import smoothing as sm
-from theory.proofs import smoothing as pf
+from theory.proofs import smoothing as sm_proofs
 
 BETA_STAR_UNIT = np.sqrt(2 / (np.pi * np.e))  # beta* sigma^2, computed, not copied
 
@@ -49,10 +49,10 @@ def test_lemA1_printed_radius_linear_counterexample():
 
 
 def test_lemA1_symbolic():
-    assert pf.prove_lemA1_linear_radius()
-    assert not pf.prove_lemA1_linear_radius(factor=1).holds
-    assert pf.prove_lemA1_lower_bound()
-    assert not pf.prove_lemA1_lower_bound(factor=1).holds
+    assert sm_proofs.prove_lemA1_linear_radius()
+    assert not sm_proofs.prove_lemA1_linear_radius(factor=1).holds
+    assert sm_proofs.prove_lemA1_lower_bound()
+    assert not sm_proofs.prove_lemA1_lower_bound(factor=1).holds
 
 
 @given(p_a=st.floats(0.5, 1 - 1e-9), frac=st.floats(0.0, 1.0), sigma=sigmas)
@@ -105,12 +105,12 @@ def test_smoothing_rejects_out_of_domain(call):
 
 
 def test_thm2_paper_integral_steps():
-    assert pf.prove_thm2_gamma_integral()
-    assert not pf.prove_thm2_gamma_integral(value=sp.sqrt(sp.pi)).holds
-    assert pf.prove_thm2_paper_bound()
-    assert not pf.prove_thm2_paper_bound(constant=1).holds
-    assert pf.prove_hessian_kernel_identity()
-    assert not pf.prove_hessian_kernel_identity(factor=2).holds
+    assert sm_proofs.prove_thm2_gamma_integral()
+    assert not sm_proofs.prove_thm2_gamma_integral(value=sp.sqrt(sp.pi)).holds
+    assert sm_proofs.prove_thm2_paper_bound()
+    assert not sm_proofs.prove_thm2_paper_bound(constant=1).holds
+    assert sm_proofs.prove_hessian_kernel_identity()
+    assert not sm_proofs.prove_hessian_kernel_identity(factor=2).holds
 
 
 def test_thm2_paper_constant_is_sound_but_loose():
@@ -128,12 +128,12 @@ def test_thm2_paper_constant_is_sound_but_loose():
 
 
 def test_thm2_tight_symbolic():
-    assert pf.prove_thm2_tight_value()
-    assert not pf.prove_thm2_tight_value(constant=sp.sqrt(2 / (sp.pi * sp.E)) / 2).holds
-    assert not pf.prove_thm2_tight_value(constant=2).holds
-    assert pf.prove_bathtub_pointwise()
-    assert pf.prove_thm2_extremal_attains()
-    assert not pf.prove_thm2_extremal_attains(constant=sp.sqrt(2 / (sp.pi * sp.E)) / 2).holds
+    assert sm_proofs.prove_thm2_tight_value()
+    assert not sm_proofs.prove_thm2_tight_value(constant=sp.sqrt(2 / (sp.pi * sp.E)) / 2).holds
+    assert not sm_proofs.prove_thm2_tight_value(constant=2).holds
+    assert sm_proofs.prove_bathtub_pointwise()
+    assert sm_proofs.prove_thm2_extremal_attains()
+    assert not sm_proofs.prove_thm2_extremal_attains(constant=sp.sqrt(2 / (sp.pi * sp.E)) / 2).holds
 
 
 def test_thm2_tight_constant_value():
@@ -178,8 +178,8 @@ def test_thm2_tight_attained_by_extremal_function(sigma):
 
 
 def test_propB4_symbolic_and_numeric():
-    assert pf.prove_propB4()
-    assert not pf.prove_propB4(value=2 / sp.sqrt(2 * sp.pi * sp.E)).holds
+    assert sm_proofs.prove_propB4()
+    assert not sm_proofs.prove_propB4(value=2 / sp.sqrt(2 * sp.pi * sp.E)).holds
     sigma = 0.8
     xs = np.linspace(-6 * sigma, 6 * sigma, 24001)
     g2 = sm.step_second_derivative(xs, sigma)
@@ -192,7 +192,18 @@ def test_propB4_symbolic_and_numeric():
     assert sm.smoothness_constant_tight(sigma) == pytest.approx(2 * sm.step_smoothness_lower_bound(sigma))
 
 
-@pytest.mark.xfail(strict=True, reason="Prop. B.4's 'iff' read literally: a constant f gives a 0-smooth g")
+def test_propB4_sigma_reading_fails_for_sigma_above_one():
+    # The extraction's other grouping, 1/sqrt(2 pi e sigma^2) = phi(1)/sigma, is not what the step needs once
+    # sigma > 1: its smoothed g is exactly phi(1)/sigma^2-smooth, below that constant.
+    for sigma in (0.5, 2.0, 4.0):
+        xs = np.linspace(-6 * sigma, 6 * sigma, 24001)
+        need = np.max(np.abs(sm.step_second_derivative(xs, sigma)))
+        other = float(norm.pdf(1.0)) / sigma
+        assert need == pytest.approx(sm.step_smoothness_lower_bound(sigma), rel=1e-7)
+        assert bool(need < other * (1 - 1e-6)) == (sigma > 1)
+
+
+@pytest.mark.xfail(strict=True, reason="a misparse of Prop. B.4 as 'every f': a constant f gives a 0-smooth g")
 def test_propB4_iff_literal_reading():
     sigma = 1.0
     constant = lambda t: np.full_like(np.asarray(t, dtype=float), 0.3)  # noqa: E731
@@ -210,7 +221,7 @@ def test_thm2_ab_scaling(f, x, sigma):
 
 
 def test_thm2_ab_constant_shift_symbolic():
-    assert pf.prove_thm2_constant_shift()
+    assert sm_proofs.prove_thm2_constant_shift()
 
 
 def test_thm2_ab_attained():
@@ -222,8 +233,8 @@ def test_thm2_ab_attained():
 
 
 def test_thm2_margin_symbolic_and_attained():
-    assert pf.prove_thm2_margin()
-    assert not pf.prove_thm2_margin(constant=sp.sqrt(2 / (sp.pi * sp.E))).holds
+    assert sm_proofs.prove_thm2_margin()
+    assert not sm_proofs.prove_thm2_margin(constant=sp.sqrt(2 / (sp.pi * sp.E))).holds
     sigma = 1.3
     f_a = lambda t: (np.abs(t) > sigma).astype(float)  # noqa: E731
     f_b = lambda t: (np.abs(t) <= sigma).astype(float)  # noqa: E731
@@ -414,6 +425,19 @@ def test_eq8_gap_bounds_approached(n_classes):
     gap2 = sm.soft_we_confidence(loser, np.ones(1)) - sm.ebs_vote_probability(loser, np.ones(1))
     assert gap2[0] == pytest.approx(down, abs=1e-4)
     assert up == pytest.approx(1 - 1 / n_classes)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 10])
+def test_eq8_gap_bounds_attained_at_ties(n_classes):
+    # Under the first-index tie rule both bounds are attained, so Eq. (8)'s gap bounds are '<=', not '<'.
+    up, down = sm.ebs_soft_gap_bounds(n_classes)
+    uniform = np.full((1, 1, n_classes), 1 / n_classes)  # ties everywhere: the vote is always class 0
+    gap = sm.ebs_vote_probability(uniform, np.ones(1)) - sm.soft_we_confidence(uniform, np.ones(1))
+    assert gap[0] == pytest.approx(up, abs=1e-15)
+    half = np.zeros((1, 1, n_classes))
+    half[..., 0], half[..., 1] = 0.5, 0.5  # class 1 ties class 0 and never wins the vote
+    gap2 = sm.soft_we_confidence(half, np.ones(1)) - sm.ebs_vote_probability(half, np.ones(1))
+    assert gap2[1] == pytest.approx(down, abs=1e-15)
 
 
 def test_smoothed_quadrature_oracle_matches_closed_form():

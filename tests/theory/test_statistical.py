@@ -39,7 +39,7 @@ from tests.helpers.statistical import (
     weight_vectors,
 )
 from theory import statistical as stat
-from theory.proofs import statistical as proofs
+from theory.proofs import statistical as stat_proofs
 
 R = sp.Rational
 
@@ -202,9 +202,9 @@ def test_lemma_d2_strict_inequality_needs_no_ties():
 
 
 def test_lemma_d1_tight_symbolic():
-    assert proofs.prove_lemma_d1_tight()
-    assert not proofs.prove_lemma_d1_tight(factor=R(1, 4))
-    assert not proofs.prove_lemma_d1_tight(factor=1)
+    assert stat_proofs.prove_lemma_d1_tight()
+    assert not stat_proofs.prove_lemma_d1_tight(factor=R(1, 4))
+    assert not stat_proofs.prove_lemma_d1_tight(factor=1)
 
 
 @pytest.mark.parametrize("kind", ["uniform", "beta", "arcsine", "truncnorm"])
@@ -237,8 +237,8 @@ def test_lemma_d1_halved_or_asymmetric_is_caught():
 
 
 def test_single_model_bound_symbolic():
-    assert proofs.prove_single_model_bound()
-    assert not proofs.prove_single_model_bound(factor=R(1, 4))
+    assert stat_proofs.prove_single_model_bound()
+    assert not stat_proofs.prove_single_model_bound(factor=R(1, 4))
 
 
 @pytest.mark.parametrize("kind", ["uniform", "beta", "arcsine", "truncnorm"])
@@ -289,9 +289,9 @@ def test_uniform_single_model_clip_is_needed():
 
 
 def test_we_margin_moments_symbolic():
-    assert proofs.prove_we_margin_moments(n=3)
-    assert not proofs.prove_we_margin_moments(n=2, var_coefficient=2)
-    assert not proofs.prove_we_margin_moments(n=2, factor=1)
+    assert stat_proofs.prove_we_margin_moments(n=3)
+    assert not stat_proofs.prove_we_margin_moments(n=2, var_coefficient=2)
+    assert not stat_proofs.prove_we_margin_moments(n=2, factor=1)
 
 
 def test_margin_moments_by_enumeration():
@@ -314,10 +314,10 @@ def test_margin_moments_by_enumeration():
 
 
 def test_mme_variance_bound_symbolic():
-    assert proofs.prove_mme_variance_bound()
-    assert not proofs.prove_mme_variance_bound(coefficient=3)
-    assert proofs.prove_symmetric_extremes_mean(n=2) and proofs.prove_symmetric_extremes_mean(n=3)
-    assert not proofs.prove_symmetric_extremes_mean(n=2, shift=R(1, 10))
+    assert stat_proofs.prove_mme_variance_bound()
+    assert not stat_proofs.prove_mme_variance_bound(coefficient=3)
+    assert stat_proofs.prove_symmetric_extremes_mean(n=2) and stat_proofs.prove_symmetric_extremes_mean(n=3)
+    assert not stat_proofs.prove_symmetric_extremes_mean(n=2, shift=R(1, 10))
 
 
 def test_mme_variance_bound_attained_only_at_one_member():
@@ -328,8 +328,8 @@ def test_mme_variance_bound_attained_only_at_one_member():
 
 
 def test_theorem6_symbolic():
-    assert proofs.prove_we_margin_moments(n=2)
-    assert not proofs.prove_we_margin_moments(n=2, factor=R(1, 4))
+    assert stat_proofs.prove_we_margin_moments(n=2)
+    assert not stat_proofs.prove_we_margin_moments(n=2, factor=R(1, 4))
 
 
 @given(uniform_ranges(), st.integers(1, 10), st.floats(0.05, 0.95), probabilities)
@@ -361,8 +361,8 @@ def test_theorem6_and_7_attained_at_one_member():
 
 
 def test_theorem7_symbolic():
-    assert proofs.prove_mme_bound()
-    assert not proofs.prove_mme_bound(factor=R(1, 4))
+    assert stat_proofs.prove_mme_bound()
+    assert not stat_proofs.prove_mme_bound(factor=R(1, 4))
 
 
 @given(uniform_ranges(), st.integers(1, 30), st.floats(0.05, 0.95))
@@ -381,9 +381,9 @@ def test_theorem7_below_exact_tail(ab, n, frac):
 
 
 def test_hoeffding_exponent_symbolic():
-    assert proofs.prove_hoeffding_exponent()
-    assert not proofs.prove_hoeffding_exponent(coefficient=1)
-    assert not proofs.prove_hoeffding_exponent(coefficient=4)
+    assert stat_proofs.prove_hoeffding_exponent()
+    assert not stat_proofs.prove_hoeffding_exponent(coefficient=1)
+    assert not stat_proofs.prove_hoeffding_exponent(coefficient=4)
 
 
 def test_hoeffding_bound_below_exact_tails():
@@ -420,9 +420,9 @@ def test_hoeffding_tighter_for_large_n():
 
 
 def test_lemma_d4_symbolic():
-    assert proofs.prove_lemma_d4()
-    assert not proofs.prove_lemma_d4(offset=2)
-    assert not proofs.prove_lemma_d4(c_exponent=1)
+    assert stat_proofs.prove_lemma_d4()
+    assert not stat_proofs.prove_lemma_d4(offset=2)
+    assert not stat_proofs.prove_lemma_d4(c_exponent=1)
 
 
 @given(mean_above_level(2), st.floats(0.05, 3.0))
@@ -481,10 +481,10 @@ def test_corollary5_average_weights_closes_gap():
 
 
 def test_uniform_moments_symbolic():
-    assert proofs.prove_uniform_we_moments()
-    assert not proofs.prove_uniform_we_moments(var_coefficient=R(1, 6))
-    assert proofs.prove_uniform_extreme_sum()
-    assert not proofs.prove_uniform_extreme_sum(numerator=4)
+    assert stat_proofs.prove_uniform_we_moments()
+    assert not stat_proofs.prove_uniform_we_moments(var_coefficient=R(1, 6))
+    assert stat_proofs.prove_uniform_extreme_sum()
+    assert not stat_proofs.prove_uniform_extreme_sum(numerator=4)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 15])
@@ -506,8 +506,8 @@ def test_lemma_d5_against_exact_cdf(n):
 
 
 def test_fact_d1_symbolic():
-    assert proofs.prove_fact_d1()
-    assert not proofs.prove_fact_d1(two=1)
+    assert stat_proofs.prove_fact_d1()
+    assert not stat_proofs.prove_fact_d1(two=1)
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 30])
@@ -528,9 +528,9 @@ def test_fact_d1_numeric(n):
 
 
 def test_theorem8_constant_symbolic():
-    assert proofs.prove_theorem8_constant()
-    assert not proofs.prove_theorem8_constant(denominator=12)  # the printed constant
-    assert not proofs.prove_theorem8_constant(denominator=48)
+    assert stat_proofs.prove_theorem8_constant()
+    assert not stat_proofs.prove_theorem8_constant(denominator=12)  # the printed constant
+    assert not stat_proofs.prove_theorem8_constant(denominator=48)
 
 
 @given(uniform_ranges(), st.integers(1, 10), st.floats(0.02, 0.98), probabilities)
@@ -547,11 +547,11 @@ def test_theorem8_below_exact_tail(ab, n, frac, p):
 
 
 def test_theorem9_constant_symbolic():
-    assert proofs.prove_theorem9_constant()
-    assert not proofs.prove_theorem9_constant(cn_numerator=4)
-    assert not proofs.prove_theorem9_constant(cn_numerator=1)
-    assert proofs.prove_theorem9_exact_constant()
-    assert not proofs.prove_theorem9_exact_constant(denominator=2)
+    assert stat_proofs.prove_theorem9_constant()
+    assert not stat_proofs.prove_theorem9_constant(cn_numerator=4)
+    assert not stat_proofs.prove_theorem9_constant(cn_numerator=1)
+    assert stat_proofs.prove_theorem9_exact_constant()
+    assert not stat_proofs.prove_theorem9_exact_constant(denominator=2)
 
 
 @given(uniform_ranges(), st.integers(1, 40), st.floats(0.02, 0.98))
@@ -601,26 +601,52 @@ def test_corollary6_bullets_numeric(a, width, lam2, n, t):
 
 
 def test_corollary6_constant_symbolic():
-    assert proofs.prove_corollary6_constant()  # Theorem 8 (1/24) vs Theorem 9 via Lemma D.5: 12
-    assert not proofs.prove_corollary6_constant(scale=6)
-    assert proofs.prove_corollary6_constant(scale=6, exact=True)  # Theorem 9 with the exact variance: 6
-    assert proofs.prove_corollary6_constant(scale=6, we_denominator=12)  # against the printed Theorem 8: 6
-    assert proofs.prove_corollary6_sufficient()
-    assert proofs.prove_corollary6_sufficient(scale=6, exact=True)
-    assert not proofs.prove_corollary6_sufficient(premise_scale=6)  # printed premise, Lemma D.5's Theorem 9
+    assert stat_proofs.prove_corollary6_constant()  # Theorem 8 (1/24) vs Theorem 9 via Lemma D.5: 12
+    assert not stat_proofs.prove_corollary6_constant(scale=6)
+    assert stat_proofs.prove_corollary6_constant(scale=6, exact=True)  # Theorem 9 with the exact variance: 6
+    assert stat_proofs.prove_corollary6_constant(scale=6, we_denominator=12)  # against the printed Theorem 8: 6
+    assert stat_proofs.prove_corollary6_sufficient()
+    assert stat_proofs.prove_corollary6_sufficient(scale=6, exact=True)
+    assert not stat_proofs.prove_corollary6_sufficient(premise_scale=6)  # printed premise, Lemma D.5's Theorem 9
 
 
 # the counterexample: N = 10, B(lam2)/mu = 0.25, lam1 -> 0, equal weights
 _CE = dict(a=0.6, b=1.0, lam2=0.25, lam1=0.01, n=10)
 
 
-@pytest.mark.xfail(strict=True, reason="Corollary 6, bullet 3 with the printed 6: WE's proved certificate is larger")
 def test_corollary6_printed_bullet3_counterexample():
+    # The scale inconsistency: the printed premise holds, MME beats the printed Theorem 8 (/12) but not the /24
+    # its proof gives. So the counterexample needs Theorem 8 on the symmetric-Chebyshev scale.
     a, b, lam1, lam2, n = _CE["a"], _CE["b"], _CE["lam1"], _CE["lam2"], _CE["n"]
     mu = (a + b) / 2
     assert stat.confidence_level(lam2) / mu == pytest.approx(0.25)
     assert n > stat.corollary6_min_n(mu, lam2, scale=6)  # the printed premise holds
-    assert stat.uniform_mme_bound(0.0, a, b, lam2, n) >= stat.uniform_we_bound(0.0, a, b, lam1, np.ones(n))
+    mme = stat.uniform_mme_bound(0.0, a, b, lam2, n)
+    assert mme >= stat.uniform_we_bound(0.0, a, b, lam1, np.ones(n), printed=True)
+    assert mme < stat.uniform_we_bound(0.0, a, b, lam1, np.ones(n))
+
+
+def test_corollary6_printed_bullet3_holds_for_the_printed_theorems():
+    # Line 1908: 'the certified robustness is given by Theorems 8 and 9' (as printed; Theorem 9 with numerator 2).
+    for a, b, lam2 in itertools.product((0.4, 0.6, 0.8), (0.9, 1.0), (0.05, 0.1, 0.3, 0.6)):
+        mu = (a + b) / 2
+        if mu <= stat.confidence_level(lam2):
+            continue
+        n = int(math.floor(stat.corollary6_min_n(mu, lam2, scale=6))) + 1
+        mme = stat.uniform_mme_bound(0.0, a, b, lam2, n)
+        mme_reading1 = 1 - (1 - mme) / 2  # Theorem 9 with numerator 1: half the penalty
+        for lam1 in np.geomspace(1e-6, mu / (1 - mu) * 0.999, 12):
+            for w in (np.ones(n), np.linspace(1, 3, n)):
+                we = stat.uniform_we_bound(0.0, a, b, lam1, w, printed=True)
+                assert mme >= we - 1e-12 and mme_reading1 >= we - 1e-12
+    # 6 is the right constant: with 5 the premise admits cases where MME's certificate is below WE's
+    mu, lam2, a, b = 0.8, 0.6, 0.6, 1.0
+    found = False
+    for n in range(2, 400):
+        if n > stat.corollary6_min_n(mu, lam2, scale=5):
+            mme = stat.uniform_mme_bound(0.0, a, b, lam2, n)
+            found |= bool(mme < stat.uniform_we_bound(0.0, a, b, 1e-9, np.ones(n), printed=True))
+    assert found
 
 
 def test_corollary6_corrected_bullet3():

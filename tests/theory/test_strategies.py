@@ -16,8 +16,9 @@ from tests.helpers.smoothing import (
     ensemble_probabilities,
     sigmas,
 )
+from theory import smoothing as sm
 from theory import strategies as sg
-from theory.proofs import strategies as pf
+from theory.proofs import strategies as sg_proofs
 
 
 def _eas_class(members, x, sigma):
@@ -98,9 +99,9 @@ def test_thm5_corrected_and_sharp_on_counterexample():
 
 
 def test_thm5_symbolic():
-    assert pf.prove_thm5_corrected()
-    assert not pf.prove_thm5_corrected(factor=sp.Rational(3, 5)).holds
-    assert pf.prove_thm5_corrected(factor=sp.Rational(1, 3))  # smaller radii stay sound
+    assert sg_proofs.prove_thm5_corrected()
+    assert not sg_proofs.prove_thm5_corrected(factor=sp.Rational(3, 5)).holds
+    assert sg_proofs.prove_thm5_corrected(factor=sp.Rational(1, 3))  # smaller radii stay sound
 
 
 def test_thm5_factor_half_is_tight():
@@ -158,6 +159,17 @@ def test_thm5_corrected_radius_is_sound(members, sigma):
     _check_robust(members, sigma, float(sharp), y0)
 
 
+def test_thm5_sharp_radius_can_exceed_a_sound_printed_one():
+    # With more than two classes the sharper radius is not the printed one even where the printed one is sound.
+    probs = np.array([[0.6, 0.2, 0.2]])
+    printed = float(sg.eas_radius_printed(probs, 1.0))
+    sharp = float(sg.eas_certified_radius_sharp(probs, 1.0))
+    assert printed == pytest.approx(norm.ppf(0.6)) and sharp == pytest.approx((norm.ppf(0.6) - norm.ppf(0.2)) / 2)
+    assert sharp > 2 * printed
+    # both sound: one member's smoothed classifier is Cohen-robust at (Phi^-1(pA) - Phi^-1(pB))/2 = sharp
+    assert sharp <= float(sm.cohen_radius(0.6, 0.2, 1.0)) + 1e-12
+
+
 def test_thm5_required_api():
     p = np.array([[0.9, 0.7, 0.6], [0.8, 0.0, 0.9], [1.0, 0.0, 0.7], [0.5, 0.5, 0.5]])
     sigma = np.array([1.0, 2.0, 1.0, 0.5])
@@ -196,14 +208,14 @@ def test_strategies_reject_out_of_domain(call):
 
 
 def test_cor4_threshold_symbolic():
-    assert pf.prove_cor4_threshold()
-    assert not pf.prove_cor4_threshold(four=2).holds
-    assert not pf.prove_cor4_threshold(half=sp.Rational(1, 3)).holds
-    assert pf.prove_cor4_part1_step()
-    assert pf.prove_cor4_part2_step()
-    assert not pf.prove_cor4_part2_step(half=1).holds
-    assert pf.prove_phi_inverse_convex()
-    assert not pf.prove_phi_inverse_convex(left_end=sp.Rational(1, 4)).holds
+    assert sg_proofs.prove_cor4_threshold()
+    assert not sg_proofs.prove_cor4_threshold(four=2).holds
+    assert not sg_proofs.prove_cor4_threshold(half=sp.Rational(1, 3)).holds
+    assert sg_proofs.prove_cor4_part1_step()
+    assert sg_proofs.prove_cor4_part2_step()
+    assert not sg_proofs.prove_cor4_part2_step(half=1).holds
+    assert sg_proofs.prove_phi_inverse_convex()
+    assert not sg_proofs.prove_phi_inverse_convex(left_end=sp.Rational(1, 4)).holds
 
 
 @given(p_b=st.floats(0.51, 0.98), gap=st.floats(0.001, 0.01), share=st.floats(0.0, 0.99))

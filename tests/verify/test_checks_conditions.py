@@ -6,24 +6,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.helpers.verify_registry import (assert_check_passes, assert_mutation_caught, assert_part_covered,
+                                          mutation_ids)
 from tests.helpers.conditions import grid_confidences
 from tests.helpers.statistical import mme_predict_loop, we_predict_loop
 from tests.helpers.verify_conditions import (mme_label, quadratic_ensembles, single_label, we_label,
                                              we_margin_pieces, worst_point)
-from theory import comparison as cp
 from theory import conditions as cd
+from theory.ledger.entries_conditions import ENTRIES
 from verify.checks import PROFILES
-from verify.checks.conditions import (CHECKS, TOL, affine_tie_ensemble, assumption2_radius, cor1_instance,
-                                      mme_tie_rules, pair_radius, reference_mme_predict, reference_we_predict,
-                                      single_radius, we_radius)
+from verify.checks.conditions import (CHECKS, affine_tie_ensemble, mme_tie_rules, reference_mme_predict,
+                                      reference_we_predict)
+from verify.quadratic import TOL, assumption2_radius, pair_radius, single_radius, we_radius
 
 _BY_NAME = {check.name: check for check in CHECKS}
-_MUTATIONS = [(check.name, mutation.name) for check in CHECKS for mutation in check.mutations]
-_PART = {"def2", "def3", "propB2", "thm4", "lemB1", "lemB2", "factB1", "thm1", "thm3", "propB3", "eri6",
-         "eri-beta", "cor1-we", "cor1-mme", "cor1-weights", "cor1-remark", "propB1"}
+_MUTATIONS = mutation_ids(CHECKS)
+_PART = {"def2", "def3", "propB2", "thm4", "lemB1", "lemB2", "factB1", "thm1", "thm3", "propB3", "eri6", "eri-beta",
+         "mme-n", "mme-n-conj"}
 _FRACTIONS = st.floats(0.01, 3.0)
 
 
@@ -34,25 +36,16 @@ _FRACTIONS = st.floats(0.01, 3.0)
 
 @pytest.mark.parametrize("name", sorted(_BY_NAME))
 def test_check_passes(name):
-    outcome = _BY_NAME[name].run(PROFILES["ci"], 0)
-    assert outcome.passed, outcome.detail
-    assert outcome.false_alarm == 0.0 and outcome.samples > 0
+    assert_check_passes(CHECKS, name)
 
 
 @pytest.mark.parametrize("name, mutation", _MUTATIONS)
 def test_mutation_is_caught(name, mutation):
-    run = next(m.run for m in _BY_NAME[name].mutations if m.name == mutation)
-    outcome = run(PROFILES["ci"], 0)
-    assert not outcome.passed, outcome.detail
+    assert_mutation_caught(CHECKS, name, mutation)
 
 
 def test_every_statement_of_the_part_has_a_check_with_mutations():
-    from theory.ledger.entries_comparison import ENTRIES as COMPARISON
-    from theory.ledger.entries_conditions import ENTRIES as CONDITIONS
-
-    covered = {check.ledger_id for check in CHECKS if check.mutations}
-    assert covered == _PART
-    assert covered <= {entry.id for entry in CONDITIONS + COMPARISON}
+    assert_part_covered(CHECKS, _PART, ENTRIES)
 
 
 def test_checks_pass_on_another_seed():
@@ -143,57 +136,6 @@ def test_thm3_printed_equality_case_flips():
 
 
 # ---------------------------------------------------------------------------------------------
-# Corollary 1 and Proposition B.1
-# ---------------------------------------------------------------------------------------------
-
-
-@given(st.integers(0, 2**32 - 1), st.sampled_from(["we", "mme"]), st.sampled_from(["random", "adversarial"]))
-def test_cor1_corrected_radius_on_generated_instances(seed, rule, family):
-    inst = cor1_instance(np.random.default_rng(seed), rule, family, corrected=True)
-    assume(inst is not None)
-    assert inst.radius <= inst.truth * (1 + TOL)
-    for j in range(2):  # hypotheses re-checked by the oracle: each base model keeps y0 on the ball of radius r
-        margins = [[(j, y, 1.0)] for y in range(inst.ens.a.shape[1]) if y != 0]
-        assert worst_point(inst.ens, margins, inst.r)[1] > 0
-
-
-def test_cor1_printed_radius_is_refuted_on_an_adversarial_instance():
-    """Some anti-parallel instance meeting every hypothesis has a printed R beyond the exact WE radius."""
-    for seed in range(40):
-        inst = cor1_instance(np.random.default_rng(seed), "we", "adversarial", corrected=False)
-        if inst is not None and inst.radius > inst.truth * 1.01:
-            point, value = worst_point(inst.ens, [we_margin_pieces(inst.ens, y)
-                                                  for y in range(1, inst.ens.a.shape[1])], inst.radius)
-            assert value < 0 and we_label(inst.ens, point) != 0
-            return
-    pytest.fail("no adversarial instance refuted the printed radius")
-
-
-@given(quadratic_ensembles("we", all_predict=True), st.data())
-def test_propB1_on_generated_splits(ens, data):
-    n = ens.a.shape[0]
-    split = data.draw(st.integers(1, n - 1))
-    halves = [np.arange(split), np.arange(split, n)]
-    radii = [cd.theorem1_certified_radius(ens.a[h], ens.g[h], ens.w[h], ens.y0, ens.beta) for h in halves]
-    grads = [cd.margin_gradients(np.einsum("ncd,n->cd", ens.g[h], ens.w[h]), ens.y0) for h in halves]
-    norms = [np.linalg.norm(g, axis=-1) for g in grads]
-    assume(np.all(norms[0] > 0) and np.all(norms[1] > 0))
-    assume(np.all(np.einsum("cd,cd->c", *grads) < (1 - 1e-6) * norms[0] * norms[1]))
-    union = cd.theorem1_certified_radius(ens.a, ens.g, ens.w, ens.y0, ens.beta)
-    assert union > min(radii)
-    assert union <= we_radius(ens) * (1 + TOL)
-
-
-def test_optimal_weights_constant_rounds_within_corollary1_domain():
-    """At the optimal weights C_WE is 1/2 in exact arithmetic; the float value must be accepted by Corollary 1."""
-    a, b = np.array([0.1]), np.array([0.15])
-    w, _ = cp.optimal_we_weights(a, b)
-    assert cp.we_constant(a, b, w) <= 0.5
-    conf = np.array([[0.55, 0.45], [0.575, 0.425]])
-    assert np.isfinite(cp.corollary1_we_radius(conf, w, 0, 1.0, 0.5, 0.0))
-
-
-# ---------------------------------------------------------------------------------------------
 # conditions on the simplex, against the predictions written sample by sample
 # ---------------------------------------------------------------------------------------------
 
@@ -236,3 +178,53 @@ def test_lemB1_ledger_tie_is_found_by_the_tie_rules():
     conf = np.array([[[0.4, 0.6], [0.6, 0.4]]])
     every, some = mme_tie_rules(conf, 0)
     assert cd.mme_condition_value(conf, 0)[0] == 0 and not every[0] and some[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# the N > 2 MME machinery (verify/mme_many.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_mme_many_bracket_is_rigorous_and_exact_for_two_models():
+    from verify.mme_many import _predicts_y0, radius_bracket
+    from verify.quadratic import random_ensemble
+    from verify.trust_region import minimize_quadratic_on_ball
+
+    rng = np.random.default_rng(2)
+    for i in range(12):
+        n = 2 + i % 5
+        ens = random_ensemble(rng, n_models=n, n_classes=2, d=3, beta=0.2, rule="mme")
+        lower, upper = radius_bracket(ens)
+        assert lower <= upper
+        if n == 2:  # max + min = m_1 + m_2: a single quadratic, so the bracket closes on the pair radius
+            assert lower == pytest.approx(pair_radius(ens), rel=1e-12) and upper <= lower * (1 + 1e-6)
+        # no flip strictly inside the lower bound, at the minimisers of every pair sum
+        for j in range(n):
+            for k in range(n):
+                coeffs = np.zeros_like(ens.a)
+                coeffs[[j, k], ens.y0] += 1.0
+                coeffs[[j, k], 1 - ens.y0] -= 1.0
+                if np.isfinite(lower) and lower > 0:
+                    x = minimize_quadratic_on_ball(*ens.combine(coeffs), lower * (1 - 1e-9)).argmin
+                    assert _predicts_y0(ens, x)
+
+
+def test_mme_many_bracket_rejects_more_than_two_classes():
+    from verify.mme_many import radius_bracket
+    from verify.quadratic import random_ensemble
+
+    ens = random_ensemble(np.random.default_rng(0), n_models=3, n_classes=3, d=2, beta=0.1, rule="mme")
+    with pytest.raises(ValueError):
+        radius_bracket(ens)
+
+
+def test_mme_many_figure_and_study_are_reproducible(tmp_path):
+    from verify.mme_many import conjecture_study, figure_mme_many
+
+    rows = conjecture_study(n_models=(3, 4), trials=2, seed=3)
+    assert rows == conjecture_study(n_models=(3, 4), trials=2, seed=3)
+    summary = figure_mme_many(tmp_path, rows)
+    assert (tmp_path / "mme_many.png").stat().st_size > 10_000
+    lines = (tmp_path / "mme_many.csv").read_text().splitlines()
+    assert len(lines) == len(rows) + 1 and summary["moves"] == len(rows) == 8
+    assert summary["margin"]["counterexamples"] == 0

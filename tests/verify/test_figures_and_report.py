@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 
 import pytest
+from scipy import stats
 
+from theory import statistical as stat
+from theory.smoothing import clopper_pearson_lower
 from verify import report as report_module
 from verify.checks import Check, CheckOutcome, Mutation
 from verify.figures import Figure4Settings, figure4, figure5, smoothing_radius
@@ -37,21 +40,17 @@ def test_figure4_is_reproducible_from_its_seed(tmp_path):
 
 
 def test_figure5_matches_the_theorems(tmp_path):
-    from theory import statistical as st
-
     data = figure5(tmp_path, num_models=range(2, 8))
     assert (tmp_path / "figure5.png").stat().st_size > 10_000
     rows = _rows(tmp_path / "figure5.csv")
     we = [r for r in rows if r["panel"] == "0" and r["curve"] == "MME (Thm 9)" and r["N"] == "5"][0]
-    assert float(we["probability_bound"]) == pytest.approx(float(st.uniform_mme_bound(0.01, 0.2, 0.3, 0.31, 5)))
+    assert float(we["probability_bound"]) == pytest.approx(float(stat.uniform_mme_bound(0.01, 0.2, 0.3, 0.31, 5)))
     assert len(data) == 2
 
 
 def test_smoothing_radius_follows_clopper_pearson():
-    from scipy import stats
-
     k, n = 9_990, 10_000
-    expected = stats.norm.ppf(stats.beta.ppf(0.001, k, n - k + 1))
+    expected = stats.norm.ppf(float(clopper_pearson_lower(k, n, 0.001)))
     assert smoothing_radius(k, n, 0.001, 1.0) == pytest.approx(expected)
     assert smoothing_radius(0, n, 0.001, 1.0) == 0.0
     assert smoothing_radius(5000, n, 0.001, 2.0) == 0.0  # lower bound below 1/2: abstain

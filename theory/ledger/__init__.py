@@ -9,9 +9,21 @@ from __future__ import annotations
 import importlib
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Statement", "STATUSES", "VERIFICATIONS", "PARTS", "all_statements", "by_id"]
+from .evidence_verify import VERIFY_EVIDENCE
+
+__all__ = ["Statement", "STATUSES", "KINDS", "VERIFICATIONS", "PARTS", "all_statements", "by_id", "substantive_errors"]
 
 STATUSES = ("verified", "verified-with-correction", "loose", "refuted")
+# What a departure from the paper is, besides its status. Every entry not plainly ``verified`` has one; a
+# verified entry may carry one as a caveat (a reading or a scale the verdict depends on).
+KINDS = {
+    "substantive error": "the statement is false inside its own hypotheses, under the reading its proof supports",
+    "loose constant": "true, with a constant that can be improved (the note gives the tight one)",
+    "boundary tie": "true except at an equality case decided by a tie rule the paper never fixes",
+    "extraction ambiguity": "the PDF extraction admits several readings; each is given with its verdict",
+    "scale inconsistency": "true as printed, but it compares bounds proved on different scales",
+    "conjecture": "a conjecture the paper states without proof, tested here",
+}
 VERIFICATIONS = ("symbolic", "numeric", "both")
 # Paper order: conditions (Sec. 2.2, App. B.1-B.2), comparisons (App. B.1.2), smoothing
 # (Sec. 2.3, App. A, B.4-B.5), strategies (App. C), statistical robustness (App. D), DRT (Sec. 3, App. E).
@@ -27,6 +39,8 @@ class Statement:
     for a ``loose`` statement, gives the tight constant, for a ``refuted`` one the counterexample.
     ``evidence`` lists pytest node ids (``tests/...py::test_name``) that check it.
     ``code`` lists the dotted names of the functions that implement it.
+    ``kind`` (one of :data:`KINDS`) says what the departure from the paper is; ``readings`` gives, for an
+    extraction ambiguity, each reading with its verdict; ``in_paper`` is False for statements of ours.
     """
 
     id: str
@@ -40,6 +54,9 @@ class Statement:
     code: tuple[str, ...] = ()
     printed: str = ""
     note: str = ""
+    kind: str = ""
+    readings: tuple[str, ...] = ()
+    in_paper: bool = True
     part: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -51,19 +68,26 @@ class Statement:
             raise ValueError(f"{self.id}: a ledger entry needs at least one test as evidence")
         if self.status != "verified" and not self.note:
             raise ValueError(f"{self.id}: status {self.status!r} needs a note saying why")
+        if self.kind and self.kind not in KINDS:
+            raise ValueError(f"{self.id}: kind {self.kind!r} not in {tuple(KINDS)}")
+        if self.status != "verified" and not self.kind:
+            raise ValueError(f"{self.id}: status {self.status!r} needs a kind")
+        if (self.kind == "extraction ambiguity") != (len(self.readings) >= 2):
+            raise ValueError(f"{self.id}: an extraction ambiguity (and only it) lists >= 2 readings with verdicts")
+        if self.kind == "substantive error" and self.status != "refuted":
+            raise ValueError(f"{self.id}: a substantive error is refuted")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["assumptions"] = list(self.assumptions)
         d["evidence"] = list(self.evidence)
         d["code"] = list(self.code)
+        d["readings"] = list(self.readings)
         return d
 
 
 def all_statements() -> list[Statement]:
     """Every ledger entry, in paper order; ids are unique."""
-    from .evidence_verify import VERIFY_EVIDENCE
-
     out: list[Statement] = []
     seen: set[str] = set()
     for part in PARTS:
@@ -89,3 +113,9 @@ def by_id(statement_id: str) -> Statement:
         if entry.id == statement_id:
             return entry
     raise KeyError(f"no ledger entry {statement_id!r}")
+
+
+def substantive_errors(entries: list[Statement] | None = None) -> list[Statement]:
+    """The paper's statements that are wrong in substance (kind ``substantive error``)."""
+    entries = all_statements() if entries is None else entries
+    return [e for e in entries if e.kind == "substantive error" and e.in_paper]

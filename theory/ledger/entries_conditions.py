@@ -107,6 +107,7 @@ ENTRIES = [
         assumptions=("as Theorem 1",),
         verification="numeric",
         status="refuted",
+        kind='substantive error',
         evidence=(_T + "test_eri_beta_printed_min_rule_is_unsound", _T + "test_eri_beta_counterexample_and_corrected_rule",
                   _T + "test_eri_beta_necessary_min_rule_is_implied_by_the_max_rule"),
         code=("theory.conditions.eri_verdict", "theory.conditions.eri"),
@@ -136,26 +137,27 @@ ENTRIES = [
         id="thm3",
         title="Gradient and confidence margin conditions for MME robustness (two models)",
         location="Appendix B.1.1 and B.2, Theorem 3, Eqs. (12)-(13)",
-        statement=r"\text{(12) }\ \forall y_1,y_2\ne y_0:\ \|\nabla f_1^{y_0/y_1}(x_0)+\nabla f_2^{y_0/y_2}(x_0)\|_2<"
+        statement=r"\text{(12) }\ \forall y_1,y_2\ne y_0:\ \|\nabla f_1^{y_0/y_1}(x_0)+\nabla f_2^{y_0/y_2}(x_0)\|_2\le"
                   r"\frac1r\big(f_1^{y_0/y_1}(x_0)+f_2^{y_0/y_2}(x_0)\big)-2\beta r\Rightarrow M_{MME}\ r\text{-robust};"
-                  r"\quad\text{(13) with }\le\ \text{and}\ +2\beta r\ \text{is necessary under assumption (2) on the ball}",
-        assumptions=("two base models, both beta-smooth", "M_MME(x0) = y0",
+                  r"\quad\text{(13) with }+2\beta r\ \text{is necessary under assumption (2) on the ball}",
+        assumptions=("two base models, both beta-smooth on R^d, with confidences on the probability simplex", "M_MME(x0) = y0",
                      "(13): for every x in the ball, y0 is the top or runner-up class of each base model"),
         verification="both",
-        status="verified-with-correction",
+        status="verified",
         evidence=(_T + "test_thm3_proof_and_perturbed_constants", _T + "test_thm3_certified_radius_below_the_exact_radius",
-                  _T + "test_thm3_is_attained_and_beta_r_is_unsound", _T + "test_thm3_printed_equality_case_is_unsound",
+                  _T + "test_thm3_is_attained_and_beta_r_is_unsound", _T + "test_thm3_equality_case_needs_models_off_the_simplex",
+                  _T + "test_thm3_printed_form_holds_with_beta_positive",
                   _T + "test_thm3_equality_counterexample_and_strict_version"),
         code=("theory.conditions.theorem3_sufficient", "theory.conditions.theorem3_necessary",
               "theory.conditions.theorem3_certified_radius", "theory.conditions.theorem3_taylor_terms",
               "theory.proofs.conditions.prove_theorem3"),
-        printed=r"Eq. (12) with '\le'.",
-        note=r"With '<=' Eq. (12) fails at equality through Lemma B.1's tie: affine models f_1 = (0.6 + x, 0.4 - x), "
-             r"f_2 = (0.4 - x, 0.6 + x) (beta = 0) have S = G = 0, so Eq. (12) holds with equality for every r, "
-             r"M_MME(0) = 0, yet at x = -0.15 the gaps tie at 0.1 and model 1 predicts class 1. The strict inequality "
-             r"(or ties resolved to y0) fixes it; the '<=' form is enough whenever beta > 0 or S > 0 (then the margin "
-             r"sum is > 0 on the open ball), so for confidences on the simplex (beta = 0 forces constants there). "
-             r"The remainder 2 beta r^2 is sharp (attained by quadratic margins; beta r certifies a flipped point).",
+        printed="",
+        note=r"Holds as printed ('<=') for simplex-valued models. '<=' can fail only at equality with beta = G = S = 0: "
+             r"affine models f_1 = (0.6 + x, 0.4 - x), f_2 = (0.4 - x, 0.6 + x) satisfy Eq. (12) with equality for every r "
+             r"and tie at x = -0.15, where model 1 predicts class 1; but they leave [0, 1], and a global beta = 0 on the "
+             r"simplex forces constant confidences. With beta > 0 (or S > 0) the pair sum stays > 0 on the open ball "
+             r"(test). The code also offers the strict form, sufficient under any tie rule. The remainder 2 beta r^2 is "
+             r"sharp (attained by quadratic margins; beta r certifies a flipped point).",
     ),
     Statement(
         id="propB2",
@@ -166,6 +168,7 @@ ENTRIES = [
         assumptions=("M_WE(x0) = y0", "B the ball of radius r; '>=' on the closed ball by continuity"),
         verification="numeric",
         status="verified-with-correction",
+        kind='boundary tie',
         evidence=(_T + "test_propB2_pointwise_condition", _T + "test_propB2_printed_iff_fails_at_a_tie",
                   _T + "test_propB2_tie_counterexample_and_corrected_statement"),
         code=("theory.conditions.we_condition_value", "theory.conditions.we_margins"),
@@ -184,6 +187,7 @@ ENTRIES = [
         assumptions=("(1) M_MME(x0) = y0", "(2) for all x in B, y0 is the top or runner-up of every base model"),
         verification="numeric",
         status="verified-with-correction",
+        kind='boundary tie',
         evidence=(_T + "test_thm4_printed_if_direction_fails_at_a_tie", _T + "test_thm4_tie_counterexample_and_both_directions",
                   _T + "test_thm4_exact_radius_of_two_class_mme"),
         code=("theory.conditions.mme_condition_value", "theory.conditions.mme_member_margins",
@@ -202,6 +206,7 @@ ENTRIES = [
         assumptions=("N >= 1 base models",),
         verification="numeric",
         status="verified-with-correction",
+        kind='boundary tie',
         evidence=(_T + "test_lemB1_strict_condition_gives_y0_under_any_model_order", _T + "test_lemB1_printed_fails_at_equality",
                   _T + "test_lemB1_counterexample_value_zero_and_a_tie"),
         code=("theory.conditions.mme_condition_value", "theory.conditions.mme_predict"),
@@ -234,6 +239,7 @@ ENTRIES = [
         assumptions=("F(x0) = y0",),
         verification="numeric",
         status="verified-with-correction",
+        kind='boundary tie',
         evidence=(_T + "test_factB1_pointwise_condition", _T + "test_factB1_printed_iff_fails_at_a_tie",
                   _T + "test_factB1_tie_counterexample"),
         code=("theory.conditions.single_condition_value",),
@@ -256,5 +262,59 @@ ENTRIES = [
         code=("theory.conditions.propB3_sufficient", "theory.conditions.propB3_necessary",
               "theory.conditions.propB3_certified_radius", "theory.proofs.conditions.prove_propB3"),
         note=r"Sharp: margin S - G t - beta t^2 attains Eq. (31); largest certified radius 2 S / (G + sqrt(G^2 + 4 beta S)).",
+    ),
+    Statement(
+        id="mme-n",
+        title="Partner condition for MME robustness with N >= 2 members (ours)",
+        location="Beyond the paper: answers the open question after Theorem 3 (Appendix B.1.1)",
+        statement=r"\max_ia_i+\min_ia_i=\min_i\max_k(a_i+a_k);\ \forall i\,\exists k_i\in[N]\ \forall y,y'\ne y_0:\ "
+                  r"\|\nabla f_i^{y_0/y}(x_0)+\nabla f_{k_i}^{y_0/y'}(x_0)\|_2<\frac1r\big(f_i^{y_0/y}(x_0)+f_{k_i}^{y_0/y'}"
+                  r"(x_0)\big)-2\beta r\Rightarrow M_{MME}\ r\text{-robust};\ R=\min_i\max_k\min_{y,y'}"
+                  r"\frac{2S}{G+\sqrt{G^2+8\beta S}}",
+        assumptions=("N >= 2 beta-smooth base models, C >= 2 classes", "any tie rule ('<=' suffices when beta > 0)",
+                     "k_i = i allowed (then the pair is member i with itself)"),
+        verification="both",
+        status="verified",
+        in_paper=False,
+        evidence=(_T + "test_mme_n_proof_and_perturbed_steps", _T + "test_mme_n_pair_minimax_equals_lemma_b1_value",
+                  _T + "test_mme_n_reduces_to_theorem3_for_two_models",
+                  _T + "test_mme_n_certified_radius_is_sound_on_quadratic_ensembles", _T + "test_mme_n_validates_input"),
+        code=("theory.conditions.mme_partner_value", "theory.conditions.mme_pair_taylor_terms",
+              "theory.conditions.mme_partner_sufficient", "theory.conditions.mme_partner_certified_radius",
+              "theory.proofs.conditions.prove_max_min_as_pair_minimax",
+              "theory.proofs.conditions.prove_mme_partner_condition", "verify.mme_many.radius_bracket"),
+        note=r"Proof: Lemma B.1's value is min_i max_k (a_i + a_k) (sympy, N = 2..8), so fixing one partner k_i per "
+             r"member bounds it below by min_i (a_i + a_{k_i}); each pair sum is 4 beta-smooth and Eq. (12) keeps it "
+             r"positive on the open ball (Theorem 3's Taylor step). For N = 2 it is exactly Theorem 3. Diversity "
+             r"enters pairwise: every member needs one partner whose gradient is anti-aligned with its own (or a "
+             r"margin large enough alone). Checked against exact radius brackets of quadratic MMEs, N = 3..8 "
+             r"(verify check mme-n, 3 mutations caught).",
+    ),
+    Statement(
+        id="mme-n-conj",
+        title="Conjecture: for N > 2 the MME conditions behave like Eq. (5)",
+        location="Appendix B.1.1, remark after Theorem 3",
+        statement=r"\text{Raising a margin never lowers the MME radius; more diverse gradients (smaller }\|\textstyle"
+                  r"\sum_i\nabla f_i^{y_0/y_i}\|\text{ or mean cosine) can lower it; the Eq. (5) form }\|\textstyle\sum_i"
+                  r"\nabla f_i^{y_0/y_i}\|\le\frac1r\sum_if_i^{y_0/y_i}+N\beta r\text{ is neither necessary nor (with }-N\beta r"
+                  r"\text{) sufficient}",
+        assumptions=("N >= 3 beta-smooth members with confidences on the simplex", "two classes suffice"),
+        verification="numeric",
+        status="refuted",
+        kind="conjecture",
+        evidence=(_T + "test_mme_n_conj_counterexample_hypotheses",
+                  _T + "test_mme_n_conj_more_diverse_gradients_can_lower_the_radius",
+                  _T + "test_mme_n_conj_sum_form_certificate_is_unsound", _T + "test_mme_n_conj_eq5_form_is_necessary",
+                  _T + "test_mme_n_conj_larger_margins_never_lower_the_radius"),
+        code=("theory.conditions.mme_sum_form_certified_radius", "theory.conditions.mme_partner_value",
+              "verify.mme_many.conjecture_study"),
+        printed="'we conjecture the tendency would be similar as Equation (5)' (future work, not a claim)",
+        note=r"Half right. Large margins: true (max a + min a is nondecreasing in every a_i). Diverse gradients: false "
+             r"as a global tendency. Two-class ridge members m_i = 0.02 + Phi(u_i . x) - 1/2 in d = 2 with equal margins "
+             r"and gradient norms: X (u at 120 degrees, sum 0, mean cosine -1/2) flips at |x| = 0.2 (the Eq. (5)-form "
+             r"certificate claims 0.41); Y (u = e, -e, e, mean cosine -1/3) has max + min = 0.04 everywhere, so it "
+             r"is robust at every radius, yet violates the Eq. (5) form at r = 0.41. A randomized search on exact "
+             r"radius brackets of quadratic MMEs finds certified counterexamples for every N = 3..8 (verify check "
+             r"mme-n-conj and report). What holds instead is the pairwise partner condition (mme-n).",
     ),
 ]

@@ -92,6 +92,7 @@ ENTRIES = [
         assumptions=("all pairs valid", "g_i the margin gradients; squared norms"),
         verification="both",
         status="verified",
+        in_paper=False,
         evidence=(_T + "test_pairwise_gd_identity_symbolic", _T + "test_pairwise_identity_numerically"),
         code=("theory.drt.pairwise_gd_squared_identity", "theory.proofs.drt.prove_pairwise_gd_identity"),
         note="Not in the paper: squared, the pairwise design of Eq. (9) equals the summed design of Eq. (54) "

@@ -18,6 +18,7 @@ ENTRIES = [
         assumptions=("sigma > 0", "f measurable with values in [0, 1] (each component of a simplex-valued f)"),
         verification="both",
         status="loose",
+        kind='loose constant',
         evidence=(_T + "test_thm2_paper_integral_steps", _T + "test_thm2_paper_constant_is_sound_but_loose",
                   _T + "test_thm2_tight_symbolic", _T + "test_thm2_tight_bound_piecewise_constant",
                   _T + "test_thm2_tight_attained_by_extremal_function"),
@@ -38,6 +39,7 @@ ENTRIES = [
                      "gives the same bound for the infimum"),
         verification="both",
         status="verified",
+        in_paper=False,
         evidence=(_T + "test_thm2_tight_symbolic", _T + "test_thm2_tight_constant_value",
                   _T + "test_thm2_tight_bound_piecewise_constant", _T + "test_thm2_tight_bound_sigmoids",
                   _T + "test_thm2_tight_attained_by_extremal_function"),
@@ -54,6 +56,7 @@ ENTRIES = [
         assumptions=("sigma > 0", "f_a, f_b two components of a simplex-valued f (so f_a - f_b in [-1, 1])"),
         verification="both",
         status="verified",
+        in_paper=False,
         evidence=(_T + "test_thm2_margin_symbolic_and_attained", _T + "test_thm2_margin_bound"),
         code=(_S + "margin_smoothness_constant", _P + "prove_thm2_margin", _P + "prove_bathtub_pointwise"),
     ),
@@ -62,19 +65,20 @@ ENTRIES = [
         title="Soft-smoothed WE confidence versus the EBS vote probability",
         location="Section 2.3, Eq. (8)",
         statement=r"\bar g_{M_{WE}}(x)_i=\mathbb{E}_\varepsilon f_{M_{WE}}(x+\varepsilon)_i=\frac{\sum_j w_j(g_j)_i}{\|w\|_1}"
-                  r"\ \text{exactly};\ \ -\tfrac12< g_{M_{WE}}(x)_i-\bar g_{M_{WE}}(x)_i<1-\tfrac1C,\ "
+                  r"\ \text{exactly};\ \ -\tfrac12\le g_{M_{WE}}(x)_i-\bar g_{M_{WE}}(x)_i\le1-\tfrac1C,\ "
                   r"g_{M_{WE}}(x)_i=\Pr_\varepsilon(M_{WE}(x+\varepsilon)=i)",
         assumptions=("confidences on the probability simplex", "weights > 0", "C >= 2 classes"),
         verification="numeric",
         status="verified",
         evidence=(_T + "test_eq8_soft_we_is_weighted_mean_of_soft_members", _T + "test_eq8_approximation_changes_class_and_radius",
-                  _T + "test_eq8_gap_bounds", _T + "test_eq8_gap_bounds_approached"),
+                  _T + "test_eq8_gap_bounds", _T + "test_eq8_gap_bounds_approached", _T + "test_eq8_gap_bounds_attained_at_ties"),
         code=(_S + "soft_we_confidence", _S + "ebs_vote_probability", _S + "ebs_soft_gap_bounds"),
         printed=r"g_{M_{WE}}(x)_i\approx\bar g_{M_{WE}}(x)_i",
         note="The right-hand identity is exact (linearity). The '≈' is only heuristic: the vote probability can "
-             "exceed the soft confidence by up to 1 - 1/C and fall short by up to 1/2 (both suprema approached), and "
-             "the two can pick different classes (0.6 x (0.45, 0.55) + 0.4 x (1, 0): soft says 0, vote says 1) or give "
-             "radii sigma Phi^{-1}(1) = inf versus sigma Phi^{-1}(0.64).",
+             "exceed the soft confidence by up to 1 - 1/C and fall short by up to 1/2; both bounds are attained under "
+             "the first-index tie rule (a constant uniform member votes class 0 with soft confidence 1/C; a constant "
+             "(1/2, 1/2) member never votes class 1), and the two can pick different classes (0.6 x (0.45, 0.55) + "
+             "0.4 x (1, 0): soft says 0, vote says 1) or give radii sigma Phi^{-1}(1) = inf versus sigma Phi^{-1}(0.64).",
     ),
     Statement(
         id="def5",
@@ -95,15 +99,20 @@ ENTRIES = [
         assumptions=("sigma > 0", "p_A a lower bound on the top class's smoothed probability, p_B an upper bound "
                                   "on the runner-up's", "robustness on the open ball ||delta||_2 < r"),
         verification="both",
-        status="verified-with-correction",
+        status="verified",
+        readings=("with the factor 1/2 (Cohen et al.; the text's lower bound sigma Phi^{-1}(p_A) and Corollary 4's proof need "
+                  "it): verified, exact for linear classifiers",
+                  "without it (sigma times the difference): refuted, it doubles a linear classifier's radius (strict-xfail test)"),
+        kind='extraction ambiguity',
         evidence=(_T + "test_lemA1_linear_classifier_radius_exact", _T + "test_lemA1_printed_radius_linear_counterexample",
                   _T + "test_lemA1_symbolic", _T + "test_lemA1_lower_bound_numeric"),
         code=(_S + "cohen_radius", _S + "cohen_radius_lower", _S + "cohen_radius_printed", _S + "halfspace_smoothed_probability",
               _P + "prove_lemA1_linear_radius", _P + "prove_lemA1_lower_bound"),
-        printed=r"r=\sigma\big(\Phi^{-1}(p_A)-\Phi^{-1}(p_B)\big)",
-        note="The extraction drops the factor 1/2 of Cohen et al. Read literally it doubles the radius: a linear "
-             "two-class classifier at distance D has p_A = Phi(D/sigma), p_B = 1 - p_A and true radius D, while the "
-             "printed form gives 2D (strict-xfail test). The lower bound sigma Phi^{-1}(p_A) used in practice is correct.",
+        printed=r"r=\sigma\big(\Phi^{-1}(p_A)-\Phi^{-1}(p_B)\big) as extracted; the factor in front of the bracket is garbled",
+        note="Most likely lost in extraction, not an error of the paper: the text right after Eq. (11) calls "
+             "sigma Phi^{-1}(p_A) its lower bound, which holds only with the 1/2 (p_B <= 1 - p_A), and the proof of "
+             "Corollary 4 uses the 1/2. Read without it, a linear two-class classifier at distance D (p_A = Phi(D/sigma), "
+             "p_B = 1 - p_A) would get 2D instead of its true radius D.",
     ),
     Statement(
         id="cor2",
@@ -115,6 +124,7 @@ ENTRIES = [
                      "beta is the per-component smoothness; the margin g_{y0} - g_{yi} is 2 beta-smooth"),
         verification="numeric",
         status="loose",
+        kind='loose constant',
         evidence=(_T + "test_cor2_tight_beta_sound_and_necessary", _T + "test_cor2_halved_tight_beta_is_unsound",
                   _T + "test_cor2_cor3_printed_constants"),
         code=(_S + "cor2_sufficient", _S + "cor2_necessary", _S + "smoothness_constant_tight"),
@@ -133,6 +143,7 @@ ENTRIES = [
                                     "top or runner-up is y0 on the ball"),
         verification="numeric",
         status="loose",
+        kind='loose constant',
         evidence=(_T + "test_cor3_tight_beta_sound_two_class", _T + "test_cor3_halved_tight_beta_is_unsound",
                   _T + "test_cor2_cor3_printed_constants"),
         code=(_S + "cor3_sufficient", _S + "cor3_necessary", _S + "smoothness_constant_tight"),
@@ -149,6 +160,7 @@ ENTRIES = [
         assumptions=("a <= b", "sigma > 0", "a constant has a zero smoothed Hessian"),
         verification="both",
         status="loose",
+        kind='loose constant',
         evidence=(_T + "test_thm2_ab_scaling", _T + "test_thm2_ab_constant_shift_symbolic", _T + "test_thm2_ab_attained"),
         code=(_S + "smoothness_constant_paper", _S + "smoothness_constant_tight", _P + "prove_thm2_constant_shift"),
         note="Sound; the tight constant is (b - a) sqrt(2/(pi e))/sigma^2, attained by a + (b - a) 1{|u.(t-c)| > sigma}.",
@@ -161,13 +173,21 @@ ENTRIES = [
                   r"\ \Rightarrow\ \text{the best universal constant is}\ \ge\frac{\varphi(1)}{\sigma^2}",
         assumptions=("sigma > 0", "one-dimensional input (a section of any d)"),
         verification="both",
-        status="verified-with-correction",
-        evidence=(_T + "test_propB4_symbolic_and_numeric", _T + "test_propB4_iff_literal_reading"),
+        status="verified",
+        readings=("1/(sqrt(2 pi e) sigma^2) = phi(1)/sigma^2 (what the proof computes, sup |g''| of the smoothed step): "
+                  "verified",
+                  "1/sqrt(2 pi e sigma^2) = phi(1)/sigma: refuted for sigma > 1 (the step's g is phi(1)/sigma^2-smooth, "
+                  "below phi(1)/sigma), dimensionally wrong (a second derivative scales as 1/sigma^2)"),
+        kind='extraction ambiguity',
+        evidence=(_T + "test_propB4_symbolic_and_numeric", _T + "test_propB4_iff_literal_reading",
+                  _T + "test_propB4_sigma_reading_fails_for_sigma_above_one"),
         code=(_S + "step_smoothness_lower_bound", _S + "step_second_derivative", _P + "prove_propB4"),
-        printed=r"\text{There exists }g_f\text{ that is }\beta\text{-smooth iff }\beta\ge\frac{1}{\sqrt{2\pi e}\sigma^2}",
-        note="Read literally the 'iff' is false (a constant f gives a 0-smooth g; strict-xfail test). What the proof "
-             "shows: the step's g needs beta >= phi(1)/sigma^2, so Theorem 2's universal constant cannot go below it. "
-             "The exact best constant is twice this (thm2-tight): the step is not extremal.",
+        printed=r"'There exists g_f that is beta-smooth iff beta >= 1/(sqrt(2 pi e) sigma^2)' in our repair; the extraction "
+                r"shows the constant without its grouping, readable as 1/(\sqrt{2\pi e}\,\sigma^2) or as 1/\sqrt{2\pi e\sigma^2}",
+        note="The sentence is an existence statement (some f makes g need beta >= the constant, i.e. no universal "
+             "constant below it); it is not claimed for every f, so a constant f (0-smooth g) does not contradict it "
+             "(the strict-xfail test only shows what a misparse would claim). The open question is the grouping of "
+             "the constant; the proof settles it. The best universal constant is twice this (thm2-tight).",
     ),
     Statement(
         id="propC1",

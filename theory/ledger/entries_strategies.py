@@ -28,10 +28,11 @@ ENTRIES = [
                      "Phi^{-1}(g_F(.)_y) is (1/sigma)-Lipschitz (Salman et al., 2019)"),
         verification="both",
         status="refuted",
+        kind='substantive error',
         evidence=(_T + "test_thm5_printed_radius_counterexample", _T + "test_thm5_counterexample_setup",
                   _T + "test_thm5_corrected_and_sharp_on_counterexample", _T + "test_thm5_symbolic",
                   _T + "test_thm5_factor_half_is_tight", _T + "test_thm5_corrected_radius_is_sound",
-                  _T + "test_thm5_required_api"),
+                  _T + "test_thm5_sharp_radius_can_exceed_a_sound_printed_one", _T + "test_thm5_required_api"),
         code=(_S + "eas_certified_radius", _S + "eas_certified_radius_from_probabilities", _S + "eas_certified_radius_sharp",
               _S + "eas_radius_printed", _S + "eas_member_radii_printed", _P + "prove_thm5_corrected"),
         printed=r"r_i=\sigma\Phi^{-1}(p_i)\ \text{if}\ G^\varepsilon_{F_i}(x_0)=y_0,\ "
@@ -40,10 +41,11 @@ ENTRIES = [
              "B depends on x2 only with smoothed vector (0.24, 0.26, 0.25, 0.25), predicting a wrong class with "
              "q = 0.26. EAS picks A and predicts y0; the printed radius is (0.643 + 0.253)/2 sigma = 0.448 sigma, yet "
              "moving 0.26 sigma along -e1 flips A (and EAS). The max must not run over wrong members with q < 1/2 "
-             "(their printed r_i > 0); the remark 'a wrong member has r_i <= 0' assumes q_i >= 1/2. Corrected "
-             "(proved): r_i = sigma Phi^{-1}(p_i(y0)) for every member; the factor 1/2 is tight. Sharper and still "
-             "sound: (max_i sigma Phi^{-1}(p_i(y0)) + min_i -sigma Phi^{-1}(max_{y!=y0} p_i(y)))/2, exact (0.253 sigma) "
-             "on the counterexample and equal to the printed radius whenever the printed one is sound.",
+             "(their printed r_i > 0); the remark 'a wrong member has r_i <= 0' assumes q_i >= 1/2, which always holds "
+             "with two classes. Corrected (proved): r_i = sigma Phi^{-1}(p_i(y0)) for every member; the factor 1/2 is "
+             "tight. Sharper and still sound: (max_i sigma Phi^{-1}(p_i(y0)) + min_i -sigma Phi^{-1}(max_{y!=y0} "
+             "p_i(y)))/2, exact (0.253 sigma) on the counterexample. With more than two classes it can exceed a sound "
+             "printed radius: one member (0.6, 0.2, 0.2) gets 0.253 sigma printed and 0.547 sigma sharp, both sound.",
     ),
     Statement(
         id="cor4-threshold",

@@ -1,7 +1,8 @@
 """Evidence from the sampling checks of :mod:`verify`, merged into the ledger by :func:`all_statements`.
 
 Kept apart from the ``entries_*`` modules so that the theory records stay independent of ``verify``:
-each ledger id maps to the tests under ``tests/verify/`` that run its checks (and their mutations).
+each ledger id maps to the tests under ``tests/verify/`` that run its checks (and their mutations); the checks
+of ``verify/checks/<part>.py`` are tested in ``tests/verify/test_checks_<part>.py``.
 """
 
 VERIFY_EVIDENCE: dict[str, tuple[str, ...]] = {
@@ -68,28 +69,28 @@ VERIFY_EVIDENCE: dict[str, tuple[str, ...]] = {
         "tests/verify/test_checks_conditions.py::test_mutation_is_caught",
     ),
     "cor1-we": (
-        "tests/verify/test_checks_conditions.py::test_cor1_corrected_radius_on_generated_instances",
-        "tests/verify/test_checks_conditions.py::test_cor1_printed_radius_is_refuted_on_an_adversarial_instance",
-        "tests/verify/test_checks_conditions.py::test_check_passes",
-        "tests/verify/test_checks_conditions.py::test_mutation_is_caught",
+        "tests/verify/test_checks_comparison.py::test_cor1_corrected_radius_on_generated_instances",
+        "tests/verify/test_checks_comparison.py::test_cor1_printed_radius_is_refuted_on_an_adversarial_instance",
+        "tests/verify/test_checks_comparison.py::test_check_passes",
+        "tests/verify/test_checks_comparison.py::test_mutation_is_caught",
     ),
     "cor1-mme": (
-        "tests/verify/test_checks_conditions.py::test_cor1_corrected_radius_on_generated_instances",
-        "tests/verify/test_checks_conditions.py::test_check_passes",
-        "tests/verify/test_checks_conditions.py::test_mutation_is_caught",
+        "tests/verify/test_checks_comparison.py::test_cor1_corrected_radius_on_generated_instances",
+        "tests/verify/test_checks_comparison.py::test_check_passes",
+        "tests/verify/test_checks_comparison.py::test_mutation_is_caught",
     ),
     "propB1": (
-        "tests/verify/test_checks_conditions.py::test_propB1_on_generated_splits",
-        "tests/verify/test_checks_conditions.py::test_check_passes",
-        "tests/verify/test_checks_conditions.py::test_mutation_is_caught",
+        "tests/verify/test_checks_comparison.py::test_propB1_on_generated_splits",
+        "tests/verify/test_checks_comparison.py::test_check_passes",
+        "tests/verify/test_checks_comparison.py::test_mutation_is_caught",
     ),
     "cor1-weights": (
-        "tests/verify/test_checks_conditions.py::test_check_passes",
-        "tests/verify/test_checks_conditions.py::test_mutation_is_caught",
+        "tests/verify/test_checks_comparison.py::test_check_passes",
+        "tests/verify/test_checks_comparison.py::test_mutation_is_caught",
     ),
     "cor1-remark": (
-        "tests/verify/test_checks_conditions.py::test_check_passes",
-        "tests/verify/test_checks_conditions.py::test_mutation_is_caught",
+        "tests/verify/test_checks_comparison.py::test_check_passes",
+        "tests/verify/test_checks_comparison.py::test_mutation_is_caught",
     ),
     "lemD1": (
         "tests/verify/test_checks_statistical.py::test_lemma_d1_on_generated_laws",
@@ -237,29 +238,29 @@ VERIFY_EVIDENCE: dict[str, tuple[str, ...]] = {
         "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "thm5": (
-        "tests/verify/test_checks_smoothing.py::test_thm5_generated_linear_ensembles",
-        "tests/verify/test_checks_smoothing.py::test_thm5_printed_radius_is_refuted_by_the_pinned_counterexample",
-        "tests/verify/test_checks_smoothing.py::test_check_passes",
-        "tests/verify/test_checks_smoothing.py::test_mutation_caught",
-        "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
+        "tests/verify/test_checks_strategies.py::test_thm5_generated_linear_ensembles",
+        "tests/verify/test_checks_strategies.py::test_thm5_printed_radius_is_refuted_by_the_pinned_counterexample",
+        "tests/verify/test_checks_strategies.py::test_check_passes",
+        "tests/verify/test_checks_strategies.py::test_mutation_caught",
+        "tests/verify/test_checks_strategies.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "cor4-1": (
-        "tests/verify/test_checks_smoothing.py::test_cor4_generated_tuples",
-        "tests/verify/test_checks_smoothing.py::test_check_passes",
-        "tests/verify/test_checks_smoothing.py::test_mutation_caught",
-        "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
+        "tests/verify/test_checks_strategies.py::test_cor4_generated_tuples",
+        "tests/verify/test_checks_strategies.py::test_check_passes",
+        "tests/verify/test_checks_strategies.py::test_mutation_caught",
+        "tests/verify/test_checks_strategies.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "cor4-2": (
-        "tests/verify/test_checks_smoothing.py::test_cor4_generated_tuples",
-        "tests/verify/test_checks_smoothing.py::test_check_passes",
-        "tests/verify/test_checks_smoothing.py::test_mutation_caught",
-        "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
+        "tests/verify/test_checks_strategies.py::test_cor4_generated_tuples",
+        "tests/verify/test_checks_strategies.py::test_check_passes",
+        "tests/verify/test_checks_strategies.py::test_mutation_caught",
+        "tests/verify/test_checks_strategies.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "cor4-threshold": (
-        "tests/verify/test_checks_smoothing.py::test_cor4_generated_tuples",
-        "tests/verify/test_checks_smoothing.py::test_check_passes",
-        "tests/verify/test_checks_smoothing.py::test_mutation_caught",
-        "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
+        "tests/verify/test_checks_strategies.py::test_cor4_generated_tuples",
+        "tests/verify/test_checks_strategies.py::test_check_passes",
+        "tests/verify/test_checks_strategies.py::test_mutation_caught",
+        "tests/verify/test_checks_strategies.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "thm2-margin": (
         "tests/verify/test_checks_smoothing.py::test_check_passes",
@@ -287,20 +288,26 @@ VERIFY_EVIDENCE: dict[str, tuple[str, ...]] = {
         "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "def6": (
-        "tests/verify/test_checks_smoothing.py::test_check_passes",
-        "tests/verify/test_checks_smoothing.py::test_mutation_caught",
-        "tests/verify/test_checks_smoothing.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
+        "tests/verify/test_checks_strategies.py::test_check_passes",
+        "tests/verify/test_checks_strategies.py::test_mutation_caught",
+        "tests/verify/test_checks_strategies.py::test_every_ledger_entry_of_the_part_has_a_check_with_mutations",
     ),
     "lemD4": (
-        "tests/verify/test_coverage.py::test_algebra_check_passes_and_mutations_fail",
+        "tests/verify/test_checks_statistical.py::test_check_passes",
+        "tests/verify/test_checks_statistical.py::test_mutation_is_caught",
+        "tests/verify/test_checks_statistical.py::test_every_quantitative_statement_has_a_check_with_mutations",
         "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
     ),
     "gd-pairwise": (
-        "tests/verify/test_coverage.py::test_algebra_check_passes_and_mutations_fail",
+        "tests/verify/test_checks_drt.py::test_check_passes",
+        "tests/verify/test_checks_drt.py::test_mutation_is_caught",
+        "tests/verify/test_checks_drt.py::test_every_statement_of_the_part_has_a_check_with_mutations",
         "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
     ),
     "gd-cosine": (
-        "tests/verify/test_coverage.py::test_algebra_check_passes_and_mutations_fail",
+        "tests/verify/test_checks_drt.py::test_check_passes",
+        "tests/verify/test_checks_drt.py::test_mutation_is_caught",
+        "tests/verify/test_checks_drt.py::test_every_statement_of_the_part_has_a_check_with_mutations",
         "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
     ),
 }

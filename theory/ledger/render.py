@@ -6,7 +6,19 @@ import json
 import shutil
 import textwrap
 
-from . import STATUSES, Statement, all_statements
+from . import KINDS, STATUSES, Statement, all_statements, substantive_errors
+
+
+def kind_summary(entries: list[Statement]) -> list[str]:
+    """Lines summarising the entries by kind, then the paper's statements wrong in substance."""
+    counts = {k: [e.id for e in entries if e.kind == k] for k in KINDS}
+    lines = ["By kind: " + "; ".join(f"{k} {len(ids)} ({', '.join(ids)})" for k, ids in counts.items() if ids) + "."]
+    ours = [e.id for e in entries if not e.in_paper]
+    wrong = substantive_errors(entries)
+    lines.append("Wrong in substance: " + ("; ".join(f"{e.title} ({e.id})" for e in wrong) if wrong else "none") + ".")
+    if ours:
+        lines.append("Statements of ours, not in the paper: " + ", ".join(ours) + ".")
+    return lines
 
 
 def render_table(entries: list[Statement] | None = None, width: int | None = None) -> str:
@@ -15,13 +27,16 @@ def render_table(entries: list[Statement] | None = None, width: int | None = Non
     id_w = max(len(e.id) for e in entries)
     st_w = max(len(s) for s in STATUSES)
     title_w = max(20, width - id_w - st_w - 12)
-    lines = [f"{'id':<{id_w}}  {'status':<{st_w}}  {'tests':>5}  title", "-" * min(width, 120)]
+    kind_w = max(len(k) for k in KINDS)
+    title_w = max(20, title_w - kind_w - 2)
+    lines = [f"{'id':<{id_w}}  {'status':<{st_w}}  {'kind':<{kind_w}}  {'tests':>5}  title", "-" * min(width, 120)]
     for e in entries:
         title = textwrap.shorten(f"{e.title} ({e.location})", title_w, placeholder="...")
-        lines.append(f"{e.id:<{id_w}}  {e.status:<{st_w}}  {len(e.evidence):>5}  {title}")
+        lines.append(f"{e.id:<{id_w}}  {e.status:<{st_w}}  {e.kind or '-':<{kind_w}}  {len(e.evidence):>5}  {title}")
     counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
     lines.append("-" * min(width, 120))
     lines.append(f"{len(entries)} statements: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    lines += kind_summary(entries)
     return "\n".join(lines)
 
 
@@ -46,15 +61,21 @@ def render_markdown(entries: list[Statement] | None = None) -> str:
         "correction in its note), `loose` (holds, and the note gives the tight constant), `refuted`",
         "(false as printed; the note gives the counterexample).",
         "",
+        "Kinds (what a departure from the paper is): " + "; ".join(f"`{k}`: {v}" for k, v in KINDS.items()) + ".",
+        "",
         f"{len(entries)} statements: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".",
         "",
-        "| id | title | location | status | checked by |",
-        "|---|---|---|---|---|",
+        *[line + "\n" for line in kind_summary(entries)],
+        "| id | title | location | status | kind | checked by |",
+        "|---|---|---|---|---|---|",
     ]
     for e in entries:
-        out.append(f"| [`{e.id}`](#{e.id}) | {_cell(e.title)} | {_cell(e.location)} | {e.status} | {e.verification} |")
+        out.append(f"| [`{e.id}`](#{e.id}) | {_cell(e.title)} | {_cell(e.location)} | {e.status} | {e.kind or '-'} | "
+                   f"{e.verification} |")
     for e in entries:
-        out += ["", f"## {e.id}", "", f"**{e.title}** ({e.location}). Status: **{e.status}**.", ""]
+        kind = f" Kind: **{e.kind}**." if e.kind else ""
+        origin = "" if e.in_paper else " Not in the paper (ours)."
+        out += ["", f"## {e.id}", "", f"**{e.title}** ({e.location}). Status: **{e.status}**.{kind}{origin}", ""]
         out += ["Reconstructed statement:", "", "$$", e.statement.strip(), "$$", ""]
         if e.assumptions:
             out.append("Assumptions:")
@@ -62,6 +83,10 @@ def render_markdown(entries: list[Statement] | None = None) -> str:
             out.append("")
         if e.printed:
             out += [f"As printed: {e.printed}", ""]
+        if e.readings:
+            out.append("Readings of the extraction, with the verdict under each:")
+            out += [f"- {r}" for r in e.readings]
+            out.append("")
         if e.note:
             out += [f"Note: {e.note}", ""]
         if e.code:

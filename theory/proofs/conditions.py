@@ -22,6 +22,8 @@ __all__ = [
     "prove_propB3",
     "prove_largest_radius",
     "prove_eri_equivalence",
+    "prove_max_min_as_pair_minimax",
+    "prove_mme_partner_condition",
 ]
 
 
@@ -172,3 +174,53 @@ def prove_eri_equivalence(threshold=1) -> ProofResult:
         "Eq. (5) <-> I <= beta r": sp.simplify((I - threshold * beta * r) - (G - (S / r + beta * r * W)) / W) == 0,
     }
     return _result("ERI: Eq. (4) iff I <= -beta r, Eq. (5) iff I <= beta r", checks)
+
+
+def prove_max_min_as_pair_minimax(n: int, offset=1) -> ProofResult:
+    """``max_i a_i + min_i a_i = min_i max_k (a_i + a_k)`` for ``n`` reals (the N > 2 step of ledger ``mme-n``).
+
+    Both sides are symmetric in the ``a_i``, so it suffices to prove it for sorted values, written
+    ``a_1 = t``, ``a_k = t + s_2 + ... + s_k`` with ``s_k >= 0``; sympy then evaluates every ``Max`` and ``Min``
+    from the signs of the increments. ``offset`` perturbs the right-hand side (``a_i + offset a_k``) for the
+    mutation tests.
+    """
+    n = int(n)
+    t = sp.Symbol("t", real=True)
+    s = sp.symbols(f"s2:{n + 1}", nonnegative=True)
+    a = [t + sum(s[:k], sp.Integer(0)) for k in range(n)]
+    lhs = sp.Max(*a) + sp.Min(*a)
+    rhs = sp.Min(*[sp.Max(*[a[i] + offset * a[k] for k in range(n)]) for i in range(n)])
+    same = sp.simplify(lhs - rhs) == 0
+    # Lemma B.1 for any N: a model predicting y0 wins whenever max + min > 0 (its gap max a exceeds every
+    # wrong model's gap, at most -min a). The partner step: fixing k_i per i bounds the min-max from below.
+    partner = all(sp.simplify(sp.Max(*[a[i] + a[k] for k in range(n)]) - (a[i] + a[j])).is_nonnegative
+                  for i in range(n) for j in range(n))
+    return _result(f"max a + min a = min_i max_k (a_i + a_k), N = {n}",
+                   {"identity on sorted values": bool(same), "any fixed partner bounds the max": bool(partner)})
+
+
+def prove_mme_partner_condition(n: int = 3, remainder=2) -> ProofResult:
+    """Ledger ``mme-n``: for every member ``i`` a partner ``k_i`` whose pair satisfies Eq. (12) gives r-robustness.
+
+    Steps: (i) :func:`prove_max_min_as_pair_minimax`; (ii) each pair sum is ``4 beta``-smooth (Theorem 3's
+    Lagrange bound, :func:`prove_theorem3`); (iii) on ``||delta|| = t < r`` the bound ``S - G t - 2 beta t^2``
+    exceeds its value at ``r`` by ``(r - t)(G + 2 beta (r + t)) >= 0``, so Eq. (12) at ``r`` keeps every chosen
+    pair sum positive on the open ball (strictly when ``beta > 0``, ``G > 0`` or Eq. (12) is strict);
+    (iv) the largest such r is the root ``2 S / (G + sqrt(G^2 + 8 beta S))``.
+    """
+    S, G = sp.symbols("S G", nonnegative=True)
+    beta, r = sp.symbols("beta r", positive=True)
+    t = sp.Symbol("t", nonnegative=True)
+    lower = lambda u: S - G * u - remainder * beta * u**2  # noqa: E731
+    gap = sp.factor(lower(t) - lower(r))
+    monotone = sp.simplify(gap - (r - t) * (G + remainder * beta * (r + t))) == 0
+    root = 2 * S / (G + sp.sqrt(G**2 + 4 * remainder * beta * S))
+    root_ok = sp.simplify(sp.radsimp(lower(root))) == 0
+    checks = {
+        "pair minimax identity": prove_max_min_as_pair_minimax(n).holds,
+        "Theorem 3's pair bound": prove_theorem3().holds,
+        "pair remainder from curvature 4 beta": prove_lagrange_bounds(curvature=4, remainder=remainder).holds,
+        "Taylor bound decreases in t": bool(monotone),
+        "largest radius is the root": bool(root_ok),
+    }
+    return _result(f"partner condition for the MME with N = {n} members", checks)

@@ -7,7 +7,10 @@ the check's false-alarm probability (at most 1e-6; 0 for exact, deterministic ch
 carries ``mutations``: the same check run against a perturbed statement (a constant halved or doubled,
 an inequality flipped, an assumption dropped), each of which must fail.
 
-Each part of the paper registers its checks in ``verify/checks/<part>.py`` as a list ``CHECKS``.
+Each part of the paper registers its checks in ``verify/checks/<part>.py`` as a list ``CHECKS``, one module
+per module of ``theory/`` and per ``theory/ledger/entries_<part>.py``, under the ledger ids of that part
+(:data:`CHECK_MODULES` is :data:`theory.ledger.PARTS`, in paper order). Helpers shared by the check modules
+are in ``verify/checks/_common.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Callable
 
 __all__ = ["Profile", "PROFILES", "CheckOutcome", "Check", "Mutation", "all_checks", "CHECK_MODULES"]
 
-CHECK_MODULES = ("conditions", "smoothing", "statistical", "algebra")
+CHECK_MODULES = ("conditions", "comparison", "smoothing", "strategies", "statistical", "drt")
 
 
 @dataclass(frozen=True)

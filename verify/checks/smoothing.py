@@ -1,9 +1,9 @@
-"""Checks of Gaussian smoothing and the smoothing strategies against exact ground truth.
+"""Checks of Gaussian smoothing (Section 2.3, Appendices A and B.4-B.5) against exact ground truth.
 
 Statements (ledger ids): Theorem 2 and its tight constant (``thm2``, ``thm2-tight``, ``thm2-ab``,
 ``thm2-margin``), Proposition B.4 (``propB4``), Lemma A.1 and Proposition C.1 (``lemA1``, ``propC1``),
-Corollaries 2-3 (``cor2``, ``cor3``), Eq. (8) and Definitions 5-6 (``eq8``, ``def5``, ``def6``),
-Theorem 5 (``thm5``) and Corollary 4 (``cor4-1``, ``cor4-2``, ``cor4-threshold``).
+Corollaries 2-3 (``cor2``, ``cor3``), Eq. (8) and Definition 5 (``eq8``, ``def5``). Definition 6, Theorem 5
+and Corollary 4 are checked in verify/checks/strategies.py.
 
 Ground truth:
 
@@ -17,10 +17,9 @@ Ground truth:
   bounded exactly by ``E[(Z^2 - 1) 1{Z^2 > T}]/2 = sqrt(T) phi(sqrt(T))``.
 - Linear members (partitions along one direction, half-spaces in orthogonal coordinates): smoothed
   probabilities are Phi of signed distances, or exact sums over the 2^N vote patterns; perturbations
-  are searched along the worst directions (the members' normals, their sums and differences) and by
-  local optimisation; the true radius of a 1-D margin is bracketed rigorously (a Lipschitz grid gives a
-  lower bound, a sign change refined by ``brentq`` an upper bound).
-- Corollary 4: the EBS probability from the joint law of the two members' correctness, enumerated.
+  are searched along the worst directions and by local optimisation; the true radius of a 1-D margin is
+  bracketed rigorously (a Lipschitz grid gives a lower bound, a sign change refined by ``brentq`` an
+  upper bound).
 """
 
 from __future__ import annotations
@@ -37,34 +36,19 @@ from scipy.special import expit, softmax
 from scipy.stats import norm
 
 from theory import smoothing as sm
-from theory import strategies as sg
-from verify.checks import Check, CheckOutcome, Mutation, Profile
-from verify.stats import FALSE_ALARM, clopper_pearson_lower, clopper_pearson_upper, hoeffding_halfwidth
+from verify.stats import FALSE_ALARM, hoeffding_halfwidth
+
+from . import Check, CheckOutcome, Mutation, Profile
+from ._common import instance_count, mutation, outcome, seeded_rng
 
 __all__ = ["CHECKS", "Piecewise", "SigmoidNet1D", "hessian_bound_1d", "piecewise_second_derivative",
-           "quad_second_derivative", "stein_interval", "bernstein_halfwidth", "Partition",
-           "eas_margin", "eas_attack", "OrthogonalVote", "band_margin_radius_bracket", "cor4_truth"]
+           "quad_second_derivative", "stein_interval", "bernstein_halfwidth", "Partition", "random_partition",
+           "OrthogonalVote", "band_margin_radius_bracket"]
 
 PHI1 = float(norm.pdf(1.0))
 KAPPA_TIGHT = 2 * PHI1  # E[(Z^2 - 1)_+]: sigma^2 beta* for f in [0, 1]
 _SPAN = 12.0  # the kernel beyond 12 sigma weighs < 1e-30
 _QUAD_TOL = 1e-9  # absolute tolerance on sigma^2 g'' (all sigma^2-normalised values are O(1))
-
-
-def _outcome(problems: list[str], samples: int, false_alarm: float, detail: str, *,
-             shown: int | None = 2) -> CheckOutcome:
-    """A check's outcome: passed when ``problems`` is empty; the first ``shown`` are reported."""
-    if problems:
-        detail += "; FAIL: " + "; ".join(problems[:shown])
-    return CheckOutcome(not problems, samples, false_alarm, detail)
-
-
-def _rng(seed: int, tag: str) -> np.random.Generator:
-    return np.random.default_rng([seed, sum(ord(c) * 31**i for i, c in enumerate(tag)) % 2**32])
-
-
-def _n(profile: Profile, divisor: int, low: int = 4) -> int:
-    return max(low, profile.instances // divisor)
 
 
 # =====================================================================================================
@@ -184,7 +168,7 @@ def hessian_bound_1d(f, sigma: float, xs, breaks=(), width: float = 1.0) -> tupl
 @functools.lru_cache(maxsize=8)
 def _hessians_1d(profile: Profile, seed: int, ranged: bool) -> HessianSample:
     """Random functions on R with values in [0, 1] (or a random [a, b] when ``ranged``)."""
-    rng = _rng(seed, f"hess1d{ranged}")
+    rng = seeded_rng(seed, f"hess1d{ranged}")
     kinds = ("step", "interval", "piecewise", "sigmoid", "sigmoid_net")
     family, worst, errors, evals, widths = [], [], [], 0, []
     for i in range(profile.instances):
@@ -336,10 +320,10 @@ def _planar_instance(rng, kind, sigma):
 
 @functools.lru_cache(maxsize=4)
 def _hessians_2d(profile: Profile, seed: int) -> HessianSample:
-    rng = _rng(seed, "hess2d")
+    rng = seeded_rng(seed, "hess2d")
     kinds = ("box", "halfspace", "ball", "band", "sigmoid_net")
     family, worst, extremal, errors, evals = [], [], [], [], 0
-    for i in range(max(10, profile.instances // 3)):
+    for i in range(instance_count(profile, 3, low=10)):
         kind = kinds[i % len(kinds)]
         sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
         if kind == "box":
@@ -458,9 +442,9 @@ class SteinSample:
 
 @functools.lru_cache(maxsize=4)
 def _stein(profile: Profile, seed: int) -> SteinSample:
-    rng = _rng(seed, "stein")
+    rng = seeded_rng(seed, "stein")
     kinds = ("extremal", "halfspace", "box", "ball", "sigmoid_net", "extremal_complement")
-    count = max(6, profile.instances // 5)
+    count = instance_count(profile, 5, low=6)
     delta = FALSE_ALARM / count
     family, rows, exact = [], [], []
     for i in range(count):
@@ -494,7 +478,7 @@ def _bound_outcome(sample: HessianSample, kappa: float, attained: float | None, 
     detail = (f"{label}: {len(sample.worst)} functions ({', '.join(sorted(set(sample.family)))}), "
               f"{sample.evaluations} exact evaluations; max sigma^2|g''|/(b-a) = {sample.worst.max():.6g}, "
               f"extremal {sample.extremal.max():.9g}, bound {kappa:.6g}")
-    return _outcome(problems, samples or sample.evaluations, 0.0, detail, shown=3)
+    return outcome(problems, samples or sample.evaluations, 0.0, detail, shown=3)
 
 
 def _thm2_tight_1d(profile, seed, scale=1.0):
@@ -525,7 +509,7 @@ def _thm2_tight_stein(profile, seed, scale=1.0):
         problems.append(f"{int(beyond.sum())} intervals beyond the bound, e.g. {s.family[int(np.argmax(beyond))]}")
     if missed.any():
         problems.append(f"{int(missed.sum())} exact values outside their intervals")
-    return _outcome(problems, s.samples, s.false_alarm, detail, shown=None)
+    return outcome(problems, s.samples, s.false_alarm, detail, shown=None)
 
 
 def _thm2_paper(profile, seed, constant=None, low=0.0, high=1.0):
@@ -556,7 +540,7 @@ def _thm2_ab(profile, seed, width_factor=lambda a, b: b - a, scale=1.0):
 def _margins_1d(profile: Profile, seed: int) -> HessianSample:
     """f_a - f_b for f_a, f_b >= 0, f_a + f_b <= 1: piecewise-constant pairs (closed form) and 3-class
     softmax networks (quadrature)."""
-    rng = _rng(seed, "margin1d")
+    rng = seeded_rng(seed, "margin1d")
     family, worst, errors, evals = [], [], [], 0
     for i in range(profile.instances):
         sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
@@ -608,10 +592,10 @@ def _thm2_margin(profile, seed, kappa_fn=lambda s: sm.margin_smoothness_constant
 def _propB4(profile, seed, claimed=None, universal_upper=False, literal_iff=False):
     """The step's smoothed g has ``sup |g''| = phi(1)/sigma^2``, attained at x = -sigma (quadrature), and the
     best universal constant is 2 phi(1)/sigma^2 > it (the extremal function): a lower bound only."""
-    rng = _rng(seed, "propB4")
+    rng = seeded_rng(seed, "propB4")
     claim = float(sm.step_smoothness_lower_bound(1.0)) if claimed is None else claimed
     problems, evals = [], 0
-    for sigma in np.exp(rng.uniform(np.log(0.1), np.log(3), _n(profile, 6))):
+    for sigma in np.exp(rng.uniform(np.log(0.1), np.log(3), instance_count(profile, 6))):
         step = Piecewise((0.0,), (0.0, 1.0))
         xs = np.linspace(-8 * sigma, 8 * sigma, 4001)
         grid_max = float(np.abs(piecewise_second_derivative(step, xs, sigma)).max()) * sigma**2
@@ -628,12 +612,13 @@ def _propB4(profile, seed, claimed=None, universal_upper=False, literal_iff=Fals
         const, _ = quad_second_derivative(lambda t: 0.3, 0.0, 1.0)
         if abs(const) < claim:
             problems.append(f"constant f: sup |g''| = {abs(const):.2g} < {claim:.6g}")
-    detail = f"{_n(profile, 6)} sigmas: step attains {claim:.9g} at x = -sigma; extremal/step = {extremal / claim:.6g}"
-    return _outcome(problems, evals, 0.0, detail)
+    detail = (f"{instance_count(profile, 6)} sigmas: step attains {claim:.9g} at x = -sigma; "
+              f"extremal/step = {extremal / claim:.6g}")
+    return outcome(problems, evals, 0.0, detail)
 
 
 # =====================================================================================================
-# Linear members: Lemma A.1, Proposition C.1, Definitions 5-6, Theorem 5
+# Linear members: Lemma A.1, Proposition C.1 and Definition 5
 # =====================================================================================================
 
 
@@ -658,7 +643,7 @@ class Partition:
         return self.probabilities_t(np.asarray(x) @ self.direction, sigma)
 
 
-def _random_partition(rng, d, n_classes, max_edges, sigma, direction=None):
+def random_partition(rng, d, n_classes, max_edges, sigma, direction=None):
     k = int(rng.integers(1, max_edges + 1))
     edges = np.sort(rng.uniform(-2.5, 2.5, k)) * sigma
     if np.any(np.diff(edges) < 1e-3 * sigma):
@@ -695,9 +680,9 @@ def _lemA1(profile, seed, radius_fn=None):
     """Lemma A.1 on linear classifiers in d = 1-50: two-class half-spaces (the radius equals the distance D;
     the smoothed class flips just beyond it) and C-class parallel partitions (no flip inside the radius,
     searched along the worst direction, on which alone the probabilities depend)."""
-    rng = _rng(seed, "lemA1")
+    rng = seeded_rng(seed, "lemA1")
     radius_fn = radius_fn or (lambda pa, pb, s, p: sm.cohen_radius(pa, pb, s))
-    problems, ratios, count = [], [], _n(profile, 2)
+    problems, ratios, count = [], [], instance_count(profile, 2)
     for i in range(count):
         d = int(rng.integers(1, 51))
         sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
@@ -706,7 +691,7 @@ def _lemA1(profile, seed, radius_fn=None):
             member = Partition(_unit(rng.normal(size=d)), np.array([0.0]), np.array([1, 0]), 2)
             t0 = -dist  # class 0 on t < 0
         else:
-            member = _random_partition(rng, d, int(rng.integers(3, 11)), 6, sigma)
+            member = random_partition(rng, d, int(rng.integers(3, 11)), 6, sigma)
             t0 = float(rng.uniform(-2, 2) * sigma)
         p = member.probabilities_t(t0, sigma)
         y0 = int(np.argmax(p))
@@ -725,7 +710,7 @@ def _lemA1(profile, seed, radius_fn=None):
     if ratios and not all(ratios) and not problems:
         problems.append("a two-class radius is not tight: " + tight)
     detail = f"{count} linear classifiers (d 1-50, C 2-10); {tight}"
-    return _outcome(problems, count, 0.0, detail)
+    return outcome(problems, count, 0.0, detail)
 
 
 @dataclass(frozen=True)
@@ -806,8 +791,8 @@ def _propC1(profile, seed, factor=1.0):
 
     Exact vote probabilities; the attack must neither flip the prediction within the radius nor push
     ``p_y0(x0 + delta)`` below ``Phi(Phi^{-1}(p) - |delta|/sigma)`` (the Lipschitz property behind it)."""
-    rng = _rng(seed, "propC1")
-    count = _n(profile, 5)
+    rng = seeded_rng(seed, "propC1")
+    count = instance_count(profile, 5)
     problems, certified = [], 0
     for i in range(count):
         n = 1 if i == 0 else int(rng.integers(1, 7))
@@ -832,17 +817,17 @@ def _propC1(profile, seed, factor=1.0):
         if low_p < floor - 1e-10:
             problems.append(f"N={n}: p_y0 = {low_p:.6g} below Phi(Phi^-1(p) - |delta|/sigma) = {floor:.6g}")
     detail = f"{count} EBS ensembles (N 1-6, C 2-4, exact vote probabilities), {certified} with a positive radius"
-    return _outcome(problems, count, 0.0, detail)
+    return outcome(problems, count, 0.0, detail)
 
 
 def _def5(profile, seed, vote_fn=None, predict_fn=None):
     """Definition 5: the EBS vote probability of hard votes (theory's estimator on Monte-Carlo noise) is the
     exact ``P(M(x + eps) = j)``; two-sided Clopper-Pearson per class, Bonferroni over instances and classes.
     The EBS prediction of the exact probabilities is their argmax."""
-    rng = _rng(seed, "def5")
+    rng = seeded_rng(seed, "def5")
     vote_fn = vote_fn or sm.ebs_vote_probability
     predict_fn = predict_fn or sm.ebs_predict
-    count = _n(profile, 6)
+    count = instance_count(profile, 6)
     ensembles = [OrthogonalVote(np.zeros(3), np.array([1, 1, 1]), np.array([0, 0, 0]), np.ones(3), 2)]
     x_first = np.full(3, norm.ppf(0.6))  # each member votes 1 with 0.6: the vote says 1 with 0.648
     for _ in range(count - 1):
@@ -858,131 +843,14 @@ def _def5(profile, seed, vote_fn=None, predict_fn=None):
         est = vote_fn(conf, ens.weights)
         k = np.rint(est * n).astype(int)
         for j in range(ens.n_classes):
-            lo, hi = clopper_pearson_lower(k[j], n, level), clopper_pearson_upper(k[j], n, level)
+            lo = float(sm.clopper_pearson_lower(k[j], n, level))
+            hi = float(sm.clopper_pearson_upper(k[j], n, level))
             if not lo <= exact[j] <= hi:
                 problems.append(f"ensemble {i}, class {j}: exact {exact[j]:.5f} outside [{lo:.5f}, {hi:.5f}]")
         if int(predict_fn(exact)) != int(np.argmax(exact)):
             problems.append(f"ensemble {i}: EBS prediction {int(predict_fn(exact))} != argmax {int(np.argmax(exact))}")
     detail = f"{len(ensembles)} WE ensembles x {n} noise draws, {tests} class probabilities"
-    return _outcome(problems, n * len(ensembles), FALSE_ALARM, detail)
-
-
-def _def6_reference(probs):
-    """Definition 6 by the letter: c = the first member with the largest top probability, y0 its first top class."""
-    best, member = -1.0, 0
-    for i, row in enumerate(probs):
-        if row.max() > best:
-            best, member = row.max(), i
-    return member, int(np.argmax(probs[member]))
-
-
-def _def6(profile, seed, reference=_def6_reference):
-    rng = _rng(seed, "def6")
-    cases = [np.array([[0.4, 0.4, 0.2], [0.1, 0.4, 0.5], [0.5, 0.5, 0.0]]),  # ties
-             np.array([[0.6, 0.4], [0.3, 0.7], [0.35, 0.65]])]  # soft average says class 1, EAS says class 1 via B
-    cases.append(np.array([[0.45, 0.55, 0.0], [0.9, 0.05, 0.05], [0.0, 0.45, 0.55]]))
-    for _ in range(profile.instances):
-        n, c, d = int(rng.integers(1, 11)), int(rng.integers(2, 11)), int(rng.integers(1, 51))
-        sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
-        members = [_random_partition(rng, d, c, 4, sigma) for _ in range(n)]
-        x = rng.normal(0, sigma, d)
-        cases.append(np.stack([m.probabilities(x, sigma) for m in members]))
-    bad = [i for i, p in enumerate(cases) if tuple(map(int, sg.eas_select(p))) != reference(p)]
-    detail = f"{len(cases)} ensembles of linear members (N 1-10, C 2-10), ties pinned"
-    if bad:
-        detail += f"; FAIL: eas_select differs from Definition 6 on {len(bad)} ensembles (first {bad[0]})"
-    return CheckOutcome(not bad, len(cases), 0.0, detail)
-
-
-# --- Theorem 5 -------------------------------------------------------------------------------------
-
-
-def eas_margin(members, x, y0, sigma):
-    """``max_i p_i(y0) - max_{i, y != y0} p_i(y)`` at points x: positive means EAS predicts y0."""
-    p = np.stack([m.probabilities(x, sigma) for m in members], axis=-2)
-    return p[..., y0].max(axis=-1) - np.delete(p, y0, axis=-1).max(axis=(-1, -2))
-
-
-def eas_attack(members, y0, rho, sigma, rng, extra=(), refine: int = 2) -> float:
-    """min of :func:`eas_margin` over ``|delta| <= rho``: the members depend on ``u_j.delta`` only, so the
-    search runs in span{u_j}: along +-u_j, +-(u_j +- u_k), random directions, at 41 scales, then Nelder-Mead
-    from the three worst points (kept inside the ball)."""
-    u = np.stack([m.direction for m in members])
-    basis = np.linalg.qr(u.T)[0][:, : min(len(members), u.shape[1])]
-    coef = u @ basis
-    dirs = [coef, -coef]
-    if len(members) > 1:
-        i, j = np.triu_indices(len(members), 1)
-        dirs += [coef[i] + coef[j], coef[i] - coef[j], coef[j] - coef[i], -coef[i] - coef[j]]
-    dirs += [rng.normal(size=(40, basis.shape[1])), *[np.atleast_2d(e @ basis) for e in extra]]
-    dirs = np.concatenate(dirs)
-    dirs = dirs[np.linalg.norm(dirs, axis=1) > 1e-12]
-    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-    scales = np.linspace(0, 1, 41) * rho
-    pts = (scales[:, None, None] * dirs[None]).reshape(-1, basis.shape[1])
-    vals = eas_margin(members, pts @ basis.T, y0, sigma)
-    best = float(vals.min())
-
-    def inside(c):
-        nrm = np.linalg.norm(c)
-        return c if nrm <= rho else c * (rho / nrm)
-
-    for k in np.argsort(vals)[:refine]:
-        res = optimize.minimize(lambda c: float(eas_margin(members, inside(c) @ basis.T, y0, sigma)), pts[k],
-                                method="Nelder-Mead", options={"maxiter": 150, "xatol": 1e-12, "fatol": 1e-14})
-        best = min(best, float(res.fun))
-    return best
-
-
-def _eas_pinned(sigma):
-    """The Theorem 5 counterexample (4 classes) and the example where the factor 1/2 is tight (2 classes)."""
-    e1, e2 = np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    a = Partition(e1, np.array([-sigma * norm.ppf(0.6)]), np.array([1, 0]), 4)
-    b = Partition(e2, sigma * norm.ppf(np.cumsum([0.24, 0.26, 0.25])), np.array([0, 1, 2, 3]), 4)
-    a2 = Partition(e1, np.array([-sigma * norm.ppf(0.9)]), np.array([1, 0]), 2)
-    b2 = Partition(e1, np.array([sigma * norm.ppf(0.7)]), np.array([1, 0]), 2)
-    return [[a, b], [a2, b2]]
-
-
-def _thm5(profile, seed, radius_fn=None):
-    """Theorem 5, corrected (and the sharper sound radius): EAS keeps its prediction on the open ball of the
-    certified radius, found by :func:`eas_attack` on random linear ensembles (d 2-50, N 2-10, C 2-10) and on
-    the pinned examples; on the 2-class pinned example it flips just beyond the radius (the 1/2 is tight)."""
-    rng = _rng(seed, "thm5")
-    radius_fns = [radius_fn] if radius_fn else [sg.eas_certified_radius_from_probabilities, sg.eas_certified_radius_sharp]
-    problems, certified = [], 0
-    sigma0 = 0.8
-    ensembles = [(m, np.zeros(2), sigma0) for m in _eas_pinned(sigma0)]
-    for _ in range(_n(profile, 3)):
-        n, c, d = int(rng.integers(2, 11)), int(rng.integers(2, 11)), int(rng.integers(2, 51))
-        sigma = float(np.exp(rng.uniform(np.log(0.3), np.log(3))))
-        members = [_random_partition(rng, d, c, 3, sigma) for _ in range(n)]
-        ensembles.append((members, rng.normal(0, 0.3, d) * sigma, sigma))
-    for idx, (members, x0, sigma) in enumerate(ensembles):
-        # translate so that x0 is the origin: member j's edges shift by u_j.x0
-        shifted = [Partition(m.direction, m.edges - m.direction @ x0, m.labels, m.n_classes) for m in members]
-        probs = np.stack([m.probabilities(np.zeros_like(x0), sigma) for m in shifted])
-        _, y0 = sg.eas_select(probs)
-        for fn in radius_fns:
-            r = float(fn(probs, sigma))
-            if not (r > 0):
-                continue
-            certified += 1
-            rho = min(r, 10 * sigma) * (1 - 1e-7)
-            worst = eas_attack(shifted, int(y0), rho, sigma, rng)
-            if worst < -1e-12:
-                problems.append(f"ensemble {idx} ({getattr(fn, '__name__', 'radius')}): flips within {rho:.5g} "
-                                f"< radius {r:.5g}")
-        if idx == 1 and radius_fn is None:  # the factor 1/2 is tight: a flip just beyond the radius
-            r = float(sg.eas_certified_radius_from_probabilities(probs, sigma))
-            if not eas_attack(shifted, int(y0), r * (1 + 1e-6), sigma, rng) < 0:
-                problems.append("no flip just beyond the radius on the tight example")
-    detail = f"{len(ensembles)} EAS ensembles (2 pinned), {certified} certified radii attacked"
-    return _outcome(problems, len(ensembles), 0.0, detail)
-
-
-def _eas_radius_doubled(probs, sigma):
-    return 2 * sg.eas_certified_radius_from_probabilities(probs, sigma)
+    return outcome(problems, n * len(ensembles), FALSE_ALARM, detail)
 
 
 # =====================================================================================================
@@ -1039,9 +907,9 @@ def _band_instance(rng, n, sigma):
 def _band_ensembles(profile: Profile, seed: int, n_members: int):
     """Random soft-smoothed band/half-space ensembles with their margins, gradients and radius brackets; the
     first is the extremal band (y0 inside (-sigma, sigma): margin Hessian -2 beta* at the centre)."""
-    rng = _rng(seed, f"cor23-{n_members}")
+    rng = seeded_rng(seed, f"cor23-{n_members}")
     out = []
-    for i in range(_n(profile, 3)):
+    for i in range(instance_count(profile, 3)):
         sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(2))))
         n = n_members or int(rng.integers(1, 11))
         if i == 0:
@@ -1078,7 +946,7 @@ def _cor23(profile, seed, n_members, suff_fn, nec_fn, beta_scale=1.0):
                                 "condition fails")
                 break
     detail = f"{len(ensembles)} soft-smoothed ensembles, {tested} radii tested against rigorous radius brackets"
-    return _outcome(problems, tested, 0.0, detail)
+    return outcome(problems, tested, 0.0, detail)
 
 
 def _cor2_condition(sign):
@@ -1091,6 +959,20 @@ def _cor3_condition(sign):
     """Corollary 3 with ``- 2 beta r`` (sign -1: sufficient) or ``+`` (sign +1: necessary)."""
     f = sm.cor3_sufficient if sign < 0 else sm.cor3_necessary
     return lambda grads, m, w, r, sigma, beta: bool(f(grads[0], grads[1], m[0], m[1], r, sigma, beta=beta))
+
+
+def _cor23_run(n_members, condition, sufficient_sign=-1, necessary_sign=1, beta_scale=1.0):
+    """Corollary 2 (``n_members=0``: 1-10 members) or 3 (2 members); the signs of the beta r term and the
+    scale of beta perturb the statement."""
+    return functools.partial(_cor23, n_members=n_members, suff_fn=condition(sufficient_sign),
+                             nec_fn=condition(necessary_sign), beta_scale=beta_scale)
+
+
+def _cor23_mutations(n_members, condition) -> tuple[Mutation, ...]:
+    """Corollaries 2-3 perturbed: the tight beta halved, the sign of either condition's beta r term flipped."""
+    return (Mutation("tight beta halved", _cor23_run(n_members, condition, beta_scale=0.5)),
+            Mutation("sufficient with + (flipped)", _cor23_run(n_members, condition, sufficient_sign=1)),
+            Mutation("necessary with - (flipped)", _cor23_run(n_members, condition, necessary_sign=-1)))
 
 
 # =====================================================================================================
@@ -1162,9 +1044,9 @@ def _eq8_instances(rng, count):
 
 @functools.lru_cache(maxsize=4)
 def _eq8_data(profile: Profile, seed: int):
-    rng = _rng(seed, "eq8")
+    rng = seeded_rng(seed, "eq8")
     rows = []
-    for ens in _eq8_instances(rng, _n(profile, 4)):
+    for ens in _eq8_instances(rng, instance_count(profile, 4)):
         sigma = float(np.exp(rng.uniform(np.log(0.2), np.log(2))))
         x = float(rng.normal())
         rows.append((ens, x, sigma, *_soft_and_vote(ens, x, sigma)))
@@ -1175,7 +1057,7 @@ def _eq8(profile, seed, up_scale=1.0, down_scale=1.0, weighted=True, approx=None
     """Eq. (8): ``E f_WE(x + eps) = sum_j w_j g_j/|w|`` exactly (quadrature, and theory's
     ``soft_we_confidence`` on Monte-Carlo noise within a Hoeffding interval), and the vote probability
     differs from it by less than ``1 - 1/C`` above and ``1/2`` below (suprema approached by pinned cases)."""
-    rng = _rng(seed, "eq8-mc")
+    rng = seeded_rng(seed, "eq8-mc")
     rows = _eq8_data(profile, seed)
     problems, gaps_up, gaps_down = [], [], []
     n = max(2000, profile.samples // 4)
@@ -1203,108 +1085,12 @@ def _eq8(profile, seed, up_scale=1.0, down_scale=1.0, weighted=True, approx=None
                             f"not inside (-{down:.4g}, {up:.4g})")
     detail = (f"{len(rows)} soft ensembles ({n} noise draws each for the estimator); largest gaps: "
               f"{max(gaps_up):.5f} of 1 - 1/C above, {max(gaps_down):.5f} of 1/2 below")
-    return _outcome(problems, n * len(rows), FALSE_ALARM, detail)
-
-
-# =====================================================================================================
-# Corollary 4
-# =====================================================================================================
-
-
-def cor4_truth(p_a, p_b, p_ab, p, sigma):
-    """Exact radii from the joint law of (A right, B right): cells both / only A / only B, and the MME
-    conditional probability p on 'exactly one right'. Returns (r_G, r_H, P(EBS right))."""
-    both, only_a, only_b = p_ab, p_a - p_ab, p_b - p_ab
-    prob = both + p * (only_a + only_b)
-    return sigma * norm.ppf(prob), sigma / 2 * (norm.ppf(p_a) + norm.ppf(p_b)), prob
-
-
-def _cor4_sample(profile, seed):
-    rng = _rng(seed, "cor4")
-    n = profile.samples
-    p_b = rng.uniform(0.5, 1, n)
-    p_b = np.clip(p_b, 0.5 + 1e-6, 1 - 1e-6)
-    p_a = np.where(rng.random(n) < 0.1, p_b, p_b + rng.random(n) * (1 - 1e-6 - p_b))
-    lo, hi = np.maximum(0.0, p_a + p_b - 1), np.minimum(p_a, p_b)
-    frac = rng.random(n)
-    frac = np.where(rng.random(n) < 0.05, 0.0, np.where(rng.random(n) < 0.05, 1.0, frac))
-    p_ab = lo + frac * (hi - lo)
-    ok = p_a + p_b - 2 * p_ab > 1e-9
-    p_a, p_b, p_ab = p_a[ok], p_b[ok], p_ab[ok]
-    thr = (np.maximum(p_a, p_b) - p_ab) / (p_a + p_b - 2 * p_ab)
-    p = rng.random(p_a.size)
-    kind = rng.integers(0, 6, p_a.size)  # random p, just above/below the threshold, at 1/2, 0, 1
-    p = np.select([kind == 1, kind == 2, kind == 3, kind == 4, kind == 5],
-                  [thr + 1e-6 * (1 - thr), thr * (1 - 1e-6), np.full_like(p, 0.5), np.zeros_like(p), np.ones_like(p)], p)
-    p = np.clip(p, 0.0, 1.0)
-    sigma = np.exp(rng.uniform(np.log(0.1), np.log(2), p_a.size))
-    return p_a, p_b, p_ab, p, sigma
-
-
-def _cor4_values(profile, seed):
-    p_a, p_b, p_ab, p, sigma = _cor4_sample(profile, seed)
-    r_g, r_h, prob = cor4_truth(p_a, p_b, p_ab, p, sigma)
-    problems = []
-    # theory's formulas against the enumeration (radii only away from P = 1, where Phi^-1 amplifies rounding)
-    ebs_p, eas = sg.ebs_mme_probability(p_a, p_b, p_ab, p), sg.cor4_radius_eas(p_a, p_b, sigma)
-    inner = prob < 1 - 1e-9
-    ebs = sg.cor4_radius_ebs(p_a[inner], p_b[inner], p_ab[inner], p[inner], sigma[inner])
-    if not (np.allclose(ebs_p, prob, rtol=0, atol=1e-14) and np.allclose(eas, r_h, rtol=1e-12, atol=1e-14)
-            and np.allclose(ebs, r_g[inner], rtol=1e-9, atol=1e-12)):
-        problems.append("theory's r_G or r_H differs from the enumerated joint law")
-    return p_a, p_b, p_ab, p, sigma, r_g, r_h, problems
-
-
-def _cor4_part(profile, seed, part, threshold=None, flipped=False):
-    """Part 1: ``p > threshold => r_G > r_H``; part 2: ``p <= 1/2 => r_H >= r_G`` (tolerance 1e-12 sigma for
-    the equality at p = 1/2, p_a = p_b). ``threshold`` and ``flipped`` perturb the statement."""
-    p_a, p_b, p_ab, p, sigma, r_g, r_h, problems = _cor4_values(profile, seed)
-    if part == 1:
-        thr = sg.cor4_threshold(p_a, p_b, p_ab) if threshold is None else threshold(p_a, p_b, p_ab)
-        mask = p > thr
-        holds = (r_g <= r_h) if flipped else (r_g > r_h)
-    else:
-        thr = np.full_like(p, 0.5) if threshold is None else threshold(p_a, p_b, p_ab)
-        mask = p <= thr
-        holds = (r_h < r_g) if flipped else (r_h >= r_g - 1e-12 * sigma)
-    bad = mask & ~holds
-    detail = f"{p.size} feasible (p_a, p_b, p_ab, p), {int(mask.sum())} satisfy the hypothesis of part {part}"
-    if bad.any():
-        k = int(np.argmax(bad))
-        problems.append(f"{int(bad.sum())} violations, e.g. p_a={p_a[k]:.6g}, p_b={p_b[k]:.6g}, p_ab={p_ab[k]:.6g}, "
-                        f"p={p[k]:.6g}: r_G={r_g[k]:.6g}, r_H={r_h[k]:.6g}")
-    return _outcome(problems, int(p.size), 0.0, detail)
-
-
-def _cor4_threshold(profile, seed, four=4.0, half=0.5):
-    """The printed threshold ``1/2 + (2 + 4 (p_min - p_ab)/delta)^{-1}`` equals theory's form, and at that p
-    the EBS probability (enumerated joint law) equals p_max exactly: the threshold is where EBS reaches
-    the better member's probability."""
-    p_a, p_b, p_ab, _, sigma = _cor4_sample(profile, seed)
-    delta = np.abs(p_a - p_b)
-    ok = delta > 1e-6
-    printed = half + 1 / (2 + four * (np.minimum(p_a, p_b) - p_ab)[ok] / delta[ok])
-    ours = sg.cor4_threshold(p_a, p_b, p_ab)
-    _, _, prob = cor4_truth(p_a[ok], p_b[ok], p_ab[ok], printed, sigma[ok])
-    problems = []
-    if not np.allclose(printed, ours[ok], rtol=1e-9, atol=0):
-        problems.append(f"printed form differs from (p_max - p_ab)/(p_a + p_b - 2 p_ab) by up to "
-                        f"{np.abs(printed - ours[ok]).max():.3g}")
-    if not np.allclose(prob, np.maximum(p_a, p_b)[ok], rtol=1e-9, atol=1e-12):
-        problems.append("at the printed threshold the EBS probability is not p_max")
-    if not np.all(ours[~ok & (delta == 0)] == 0.5):
-        problems.append("the delta = 0 limit is not 1/2")
-    detail = f"{int(ok.sum())} tuples with delta > 1e-6, {int((delta == 0).sum())} with delta = 0"
-    return _outcome(problems, int(p_a.size), 0.0, detail, shown=None)
+    return outcome(problems, n * len(rows), FALSE_ALARM, detail)
 
 
 # =====================================================================================================
 # Registry
 # =====================================================================================================
-
-
-def _m(name, fn, **kw):
-    return Mutation(name, functools.partial(fn, **kw))
 
 
 _B4 = float(sm.step_smoothness_lower_bound(1.0))
@@ -1315,110 +1101,73 @@ CHECKS = [
           "estimates for sigmoids and sigmoid networks; extremal 1{|t - c| > sigma} and its complement",
           "(beyond the paper) best constant not stated", "sup_f sup|u^T H u| = 2 phi(1)/sigma^2, attained",
           _thm2_tight_1d,
-          (_m("tight constant x 0.9", _thm2_tight_1d, scale=0.9),
-           _m("Prop. B.4's phi(1)/sigma^2 as the universal constant", _thm2_tight_1d, scale=0.5))),
+          (mutation("tight constant x 0.9", _thm2_tight_1d, scale=0.9),
+           mutation("Prop. B.4's phi(1)/sigma^2 as the universal constant", _thm2_tight_1d, scale=0.5))),
     Check("thm2-tight", "thm2_tight_2d_exact",
           "box Hessians in closed form; balls, half-spaces, extremal bands by quad_vec over t1 of closed-form "
           "t2-integrals; 2-D sigmoid networks by composite Gauss-Legendre (order 10 vs 16 error estimate)",
           "(beyond the paper)", "spectral norm of sigma^2 H_g <= 2 phi(1), attained by the band",
-          _thm2_tight_2d, (_m("tight constant x 0.9", _thm2_tight_2d, scale=0.9),)),
+          _thm2_tight_2d, (mutation("tight constant x 0.9", _thm2_tight_2d, scale=0.9),)),
     Check("thm2-tight", "thm2_tight_stein_highdim",
           "Stein's identity in d = 10-100, Bernstein bound (variance <= 1/2) on the part Z^2 <= 25 plus the exact "
           "tail bound; exact values for half-spaces, boxes and the extremal function must be covered",
           "(beyond the paper)", "|sigma^2 u^T H u| <= 2 phi(1); the extremal function's interval covers 2 phi(1)",
           _thm2_tight_stein,
-          (_m("tight constant x 0.9", _thm2_tight_stein, scale=0.9),
-           _m("Prop. B.4's phi(1)/sigma^2 as an upper bound", _thm2_tight_stein, scale=0.5))),
+          (mutation("tight constant x 0.9", _thm2_tight_stein, scale=0.9),
+           mutation("Prop. B.4's phi(1)/sigma^2 as an upper bound", _thm2_tight_stein, scale=0.5))),
     Check("thm2", "thm2_printed_constant_sound_and_loose",
           "as thm2_tight_1d_quadrature", "g is 2/sigma^2-smooth", "sound; the attained supremum is 2 phi(1)/sigma^2 "
           "(4.13x smaller)", _thm2_paper,
-          (_m("printed constant / 4.2 (below beta*)", _thm2_paper, constant=2 / 4.2),
-           _m("range [0, 1] dropped: values in [-3, 3]", _thm2_paper, low=-3.0, high=3.0))),
+          (mutation("printed constant / 4.2 (below beta*)", _thm2_paper, constant=2 / 4.2),
+           mutation("range [0, 1] dropped: values in [-3, 3]", _thm2_paper, low=-3.0, high=3.0))),
     Check("thm2-ab", "thm2_ab_quadrature",
           "closed forms and quad for functions with values in random [a, b]; extremal a + (b - a) 1{|t - c| > sigma}",
           "2(b - a)/sigma^2", "(b - a) 2 phi(1)/sigma^2, attained", _thm2_ab,
-          (_m("tight constant halved", _thm2_ab, scale=0.5),
-           _m("width (b - a) dropped", _thm2_ab, width_factor=lambda a, b: 1.0))),
+          (mutation("tight constant halved", _thm2_ab, scale=0.5),
+           mutation("width (b - a) dropped", _thm2_ab, width_factor=lambda a, b: 1.0))),
     Check("thm2-margin", "thm2_margin_quadrature",
           "closed forms for piecewise-constant simplex pairs, quad for 3-class softmax networks; the extremal pair",
           "(used with beta = 2/sigma^2 per component)", "margin f_a - f_b: 4 phi(1)/sigma^2, attained",
           _thm2_margin,
-          (_m("one component's constant 2 phi(1)/sigma^2", _thm2_margin, kappa_fn=sm.smoothness_constant_tight),
-           _m("margin constant x 0.9", _thm2_margin, kappa_fn=lambda s: 0.9 * sm.margin_smoothness_constant(s)))),
+          (mutation("one component's constant 2 phi(1)/sigma^2", _thm2_margin, kappa_fn=sm.smoothness_constant_tight),
+           mutation("margin constant x 0.9", _thm2_margin, kappa_fn=lambda s: 0.9 * sm.margin_smoothness_constant(s)))),
     Check("propB4", "propB4_step_supremum",
           "closed form -x phi(x/sigma)/sigma^3 on a grid and quad at x = -sigma; the extremal function",
-          "beta-smooth iff beta >= 1/(sqrt(2 pi e) sigma^2)", "the step attains phi(1)/sigma^2: a lower bound on the "
+          "some g_f needs beta >= 1/(sqrt(2 pi e) sigma^2) (grouping garbled)", "the step attains phi(1)/sigma^2: a lower bound on the "
           "universal constant, which is 2 phi(1)/sigma^2", _propB4,
-          (_m("value doubled", _propB4, claimed=2 * _B4),
-           _m("as a universal upper bound", _propB4, universal_upper=True),
-           _m("literal 'iff' (every g needs it)", _propB4, literal_iff=True))),
+          (mutation("value doubled", _propB4, claimed=2 * _B4),
+           mutation("as a universal upper bound", _propB4, universal_upper=True),
+           mutation("literal 'iff' (every g needs it)", _propB4, literal_iff=True))),
     Check("lemA1", "lemA1_linear_classifiers",
           "closed-form smoothed probabilities of half-spaces and parallel partitions; grid + bounded minimisation "
           "along the worst direction", "r = sigma (Phi^-1(pA) - Phi^-1(pB)) (extraction)",
           "r = (sigma/2)(Phi^-1(pA) - Phi^-1(pB)), exact for two classes", _lemA1,
-          (_m("printed form (no 1/2)", _lemA1, radius_fn=lambda pa, pb, s, p: sm.cohen_radius_printed(pa, pb, s)),
-           _m("p_B = smallest class probability (bound on the runner-up dropped)", _lemA1,
-              radius_fn=lambda pa, pb, s, p: sm.cohen_radius(pa, min(pb, p.min()), s)))),
+          (mutation("printed form (no 1/2)", _lemA1,
+                    radius_fn=lambda pa, pb, s, p: sm.cohen_radius_printed(pa, pb, s)),
+           mutation("p_B = smallest class probability (bound on the runner-up dropped)", _lemA1,
+                    radius_fn=lambda pa, pb, s, p: sm.cohen_radius(pa, min(pb, p.min()), s)))),
     Check("propC1", "propC1_ebs_orthogonal_votes",
           "exact EBS vote probabilities (sum over 2^N patterns of products of Phi); L-BFGS attack on the sphere",
           "r = sigma Phi^-1(g_M(x0)_top)", "same; Phi^-1(p_y0) is (1/sigma)-Lipschitz", _propC1,
-          (_m("radius doubled", _propC1, factor=2.0),)),
+          (mutation("radius doubled", _propC1, factor=2.0),)),
     Check("cor2", "cor2_soft_we_bands",
           "closed-form smoothed margins/gradients of band and half-space members along one direction (d 1-50); "
           "true radius bracketed by a Lipschitz grid and brentq", "-+ 2 r/sigma^2 sum w_j",
-          "-+ sqrt(2/(pi e)) r/sigma^2 sum w_j",
-          functools.partial(_cor23, n_members=0, suff_fn=_cor2_condition(-1), nec_fn=_cor2_condition(1)),
-          (_m("tight beta halved", _cor23, n_members=0, suff_fn=_cor2_condition(-1), nec_fn=_cor2_condition(1),
-              beta_scale=0.5),
-           _m("sufficient with + (flipped)", _cor23, n_members=0, suff_fn=_cor2_condition(1), nec_fn=_cor2_condition(1)),
-           _m("necessary with - (flipped)", _cor23, n_members=0, suff_fn=_cor2_condition(-1),
-              nec_fn=_cor2_condition(-1)))),
+          "-+ sqrt(2/(pi e)) r/sigma^2 sum w_j", _cor23_run(0, _cor2_condition), _cor23_mutations(0, _cor2_condition)),
     Check("cor3", "cor3_soft_mme_pairs",
           "as cor2 with two members (2-class MME predicts y0 iff m_1 + m_2 > 0)", "-+ 4 r/sigma^2",
-          "-+ 2 sqrt(2/(pi e)) r/sigma^2",
-          functools.partial(_cor23, n_members=2, suff_fn=_cor3_condition(-1), nec_fn=_cor3_condition(1)),
-          (_m("tight beta halved", _cor23, n_members=2, suff_fn=_cor3_condition(-1), nec_fn=_cor3_condition(1),
-              beta_scale=0.5),
-           _m("sufficient with + (flipped)", _cor23, n_members=2, suff_fn=_cor3_condition(1), nec_fn=_cor3_condition(1)),
-           _m("necessary with - (flipped)", _cor23, n_members=2, suff_fn=_cor3_condition(-1),
-              nec_fn=_cor3_condition(-1)))),
+          "-+ 2 sqrt(2/(pi e)) r/sigma^2", _cor23_run(2, _cor3_condition), _cor23_mutations(2, _cor3_condition)),
     Check("eq8", "eq8_soft_vs_vote",
           "quad_vec of softmax members; vote probability from brentq-refined switch points; Hoeffding interval "
-          "for theory's estimator", "g_M(x) ~ gbar(x)", "gbar exact; -1/2 < g_M - gbar < 1 - 1/C, suprema approached",
+          "for theory's estimator", "g_M(x) ~ gbar(x)", "gbar exact; -1/2 <= g_M - gbar <= 1 - 1/C, attained at ties (first-index rule)",
           _eq8,
-          (_m("'~' read as |g_M - gbar| < 0.05", _eq8, approx=0.05),
-           _m("upper bound halved", _eq8, up_scale=0.5),
-           _m("lower bound halved", _eq8, down_scale=0.5),
-           _m("weights dropped", _eq8, weighted=False))),
+          (mutation("'~' read as |g_M - gbar| < 0.05", _eq8, approx=0.05),
+           mutation("upper bound halved", _eq8, up_scale=0.5),
+           mutation("lower bound halved", _eq8, down_scale=0.5),
+           mutation("weights dropped", _eq8, weighted=False))),
     Check("def5", "def5_ebs_vote_probability",
           "exact vote probabilities of one-hot linear members on orthogonal coordinates; Clopper-Pearson",
           "G = argmax_j P(M(x + eps) = j)", "same", _def5,
-          (_m("soft WE confidence instead of the vote", _def5, vote_fn=sm.soft_we_confidence),
-           _m("argmin instead of argmax", _def5, predict_fn=lambda p: np.argmin(p, axis=-1)))),
-    Check("def6", "def6_eas_selection",
-          "Definition 6 by the letter on linear members' closed-form probabilities, ties pinned",
-          "c = argmax_i top probability of member i", "same", _def6,
-          (_m("select by the soft average", _def6,
-              reference=lambda p: (0, int(np.argmax(p.mean(axis=0))))),
-           _m("last index on ties", _def6,
-              reference=lambda p: (int(len(p) - 1 - np.argmax(p.max(axis=1)[::-1])),
-                                   int(np.argmax(p[len(p) - 1 - np.argmax(p.max(axis=1)[::-1])])))))),
-    Check("thm5", "thm5_eas_linear_members",
-          "closed-form member probabilities (Phi of signed distances); search along +-u_j, +-(u_j +- u_k), random "
-          "directions and Nelder-Mead in span{u_j}", "r_i = -sigma Phi^-1(q_i) for wrong members",
-          "r_i = sigma Phi^-1(p_i(y0)) for every member; factor 1/2 tight", _thm5,
-          (_m("printed Theorem 5", _thm5, radius_fn=sg.eas_radius_printed),
-           _m("factor 1/2 dropped (radius doubled)", _thm5, radius_fn=_eas_radius_doubled))),
-    Check("cor4-1", "cor4_part1", "enumerated joint law of (A right, B right); exact radii",
-          "p > 1/2 + (2 + 4(p_b - p_ab)/delta)^-1 => r_G > r_H", "same", functools.partial(_cor4_part, part=1),
-          (_m("flipped conclusion", _cor4_part, part=1, flipped=True),
-           _m("threshold replaced by 1/2", _cor4_part, part=1, threshold=lambda a, b, ab: np.full_like(a, 0.5)))),
-    Check("cor4-2", "cor4_part2", "enumerated joint law; exact radii", "p <= 1/2 => r_H >= r_G", "same",
-          functools.partial(_cor4_part, part=2),
-          (_m("flipped conclusion", _cor4_part, part=2, flipped=True),
-           _m("1/2 replaced by the part-1 threshold", _cor4_part, part=2,
-              threshold=lambda a, b, ab: sg.cor4_threshold(a, b, ab) * (1 - 1e-6)))),
-    Check("cor4-threshold", "cor4_threshold_identity", "closed forms; EBS probability at the threshold = p_max",
-          "1/2 + (2 + 4(p_b - p_ab)/delta)^-1", "= (p_max - p_ab)/(p_a + p_b - 2 p_ab)", _cor4_threshold,
-          (_m("4 -> 2", _cor4_threshold, four=2.0), _m("1/2 -> 1/3", _cor4_threshold, half=1 / 3))),
+          (mutation("soft WE confidence instead of the vote", _def5, vote_fn=sm.soft_we_confidence),
+           mutation("argmin instead of argmax", _def5, predict_fn=lambda p: np.argmin(p, axis=-1)))),
 ]

@@ -17,8 +17,9 @@ upper bound falls below the claimed lower bound; the check's false-alarm probabi
 instances (Bonferroni). Moment checks (Lemmas D.3, D.5, Fact D.1) compare sample means of bounded
 variables with the exact values through the empirical Bernstein bound (Maurer and Pontil, 2009, Thm 4);
 variances use the unbiased pair statistic ``(X - X')^2 / 2``. Lemma D.1 (exact CDFs), Lemma D.2 (on the
-empirical measure of the drawn samples, for which it must hold exactly) and Corollaries 5-6 (comparisons
-of computed bounds) are exact and deterministic.
+empirical measure of the drawn samples, for which it must hold exactly), Corollaries 5-6 (comparisons
+of computed bounds) and Lemma D.4 (both sides of Eq. (46) evaluated directly; instances within 1e-9 of the
+threshold are undecidable in floating point and skipped) are exact and deterministic.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import integrate, special, stats
 
-from theory import statistical as st
-from verify.stats import FALSE_ALARM, clopper_pearson_lower, clopper_pearson_upper
+from theory import statistical as stat
+from theory.smoothing import clopper_pearson_lower, clopper_pearson_upper
+from verify.stats import FALSE_ALARM
 
 from . import Check, CheckOutcome, Mutation, Profile
+from ._common import mutation
 
 __all__ = [
     "CHECKS",
@@ -368,13 +371,13 @@ class Tally:
 
 def _margins(sc: Scenario, f: np.ndarray) -> dict:
     lam = sc.lam
-    return {"single": (1 + lam) * f[:, 0] - lam, "we": st.we_margin(f, sc.w, lam), "mme": st.mme_margin(f, lam)}
+    return {"single": (1 + lam) * f[:, 0] - lam, "we": stat.we_margin(f, sc.w, lam), "mme": stat.mme_margin(f, lam)}
 
 
 def _ratios(sc: Scenario, conf: np.ndarray) -> dict:
     y0 = sc.n_classes - 1
-    return {"single": st.single_confidence_ratio(conf[:, 0, :], y0), "we": st.we_confidence_ratio(conf, sc.w, y0),
-            "mme": st.mme_confidence_ratio(conf, y0)}
+    return {"single": stat.single_confidence_ratio(conf[:, 0, :], y0), "we": stat.we_confidence_ratio(conf, sc.w, y0),
+            "mme": stat.mme_confidence_ratio(conf, y0)}
 
 
 def _tally(sc: Scenario, samples: int, rng: np.random.Generator) -> Tally:
@@ -439,9 +442,9 @@ def _lower_bound_check(pairs, model: str, bound, *, at_most: bool = False,
         k = t.correct[model]
         samples += t.samples
         if at_most:
-            margin = b - clopper_pearson_lower(k, t.samples, level)
+            margin = b - float(clopper_pearson_lower(k, t.samples, level))
         else:
-            margin = clopper_pearson_upper(k, t.samples, level) - b
+            margin = float(clopper_pearson_upper(k, t.samples, level)) - b
             informative += b > 0
         if margin < 0:
             failures.append(f"{sc.law.kind} N={sc.n_members} C={sc.n_classes} lam={sc.lam:.3g} p={sc.p:.3g}: "
@@ -477,7 +480,7 @@ def _theorem6_bound(scale: float = 1.0, use_p: bool = True):
         mu, level = law_mean(sc.law), _level(sc)
         if mu <= level:
             return None
-        penalty = 1 - sc.p - float(st.we_bound(sc.p, mu, math.sqrt(law_var(sc.law)), sc.lam, sc.w))
+        penalty = 1 - sc.p - float(stat.we_bound(sc.p, mu, math.sqrt(law_var(sc.law)), sc.lam, sc.w))
         return (1 - (sc.p if use_p else 0.0)) - scale * penalty
     return bound
 
@@ -488,7 +491,7 @@ def _theorem7_bound(scale: float = 1.0, use_p: bool = True):
         if mu <= level:
             return None
         s_f = math.sqrt(law_min_var(sc.law, sc.n_members) + 1e-11)  # quadrature error on the safe side
-        penalty = 1 - sc.p - float(st.mme_bound(sc.p, mu, s_f, sc.lam))
+        penalty = 1 - sc.p - float(stat.mme_bound(sc.p, mu, s_f, sc.lam))
         return (1 - (sc.p if use_p else 0.0)) - scale * penalty
     return bound
 
@@ -498,23 +501,28 @@ def _hoeffding_bound(exponent_scale: float = 1.0):
         mu, level = law_mean(sc.law), _level(sc)
         if mu <= level:
             return None
-        return 1 - sc.p - math.exp(-2 * exponent_scale * (mu - level) ** 2 / float(st.weight_ratio(sc.w)))
+        return 1 - sc.p - math.exp(-2 * exponent_scale * (mu - level) ** 2 / float(stat.weight_ratio(sc.w)))
     return bound
 
 
-def _run_prop_d1(scale=1.0, use_p=True, asym=False, at_most=False):
-    return lambda profile, seed: _lower_bound_check(_symmetric_pairs(profile, seed, asym), "single",
-                                                    _prop_d1_bound(scale, use_p), at_most=at_most)
+def _symmetric_run(model: str, bound_of):
+    """The check of a bound for symmetric laws (Proposition D.1, Theorems 6-7), as a function of its perturbation:
+    the penalty scaled, p dropped, asymmetric laws added, the inequality flipped."""
+    def run(scale=1.0, use_p=True, asym=False, at_most=False):
+        return lambda profile, seed: _lower_bound_check(_symmetric_pairs(profile, seed, asym), model,
+                                                        bound_of(scale, use_p), at_most=at_most)
+    return run
 
 
-def _run_theorem6(scale=1.0, use_p=True, asym=False, at_most=False):
-    return lambda profile, seed: _lower_bound_check(_symmetric_pairs(profile, seed, asym), "we",
-                                                    _theorem6_bound(scale, use_p), at_most=at_most)
+_run_prop_d1 = _symmetric_run("single", _prop_d1_bound)
+_run_theorem6 = _symmetric_run("we", _theorem6_bound)
+_run_theorem7 = _symmetric_run("mme", _theorem7_bound)
 
 
-def _run_theorem7(scale=1.0, use_p=True, asym=False, at_most=False):
-    return lambda profile, seed: _lower_bound_check(_symmetric_pairs(profile, seed, asym), "mme",
-                                                    _theorem7_bound(scale, use_p), at_most=at_most)
+def _symmetric_mutations(run) -> tuple[Mutation, ...]:
+    """Proposition D.1 and Theorems 6-7 perturbed: the penalty halved, p dropped, the symmetry assumption dropped."""
+    return (Mutation("penalty halved", run(scale=0.5)), Mutation("p dropped", run(use_p=False)),
+            Mutation("symmetry dropped", run(asym=True)))
 
 
 def _run_hoeffding(exponent_scale=1.0, at_most=False):
@@ -544,7 +552,7 @@ def _theorem8_bound(denominator: float = 24.0, use_p: bool = True):
         a, b = _ab(sc)
         if (a + b) / 2 <= _level(sc):
             return None
-        penalty = 1 - sc.p - float(st.uniform_we_bound(sc.p, a, b, sc.lam, sc.w))  # d_w K1^2 / 24
+        penalty = 1 - sc.p - float(stat.uniform_we_bound(sc.p, a, b, sc.lam, sc.w))  # d_w K1^2 / 24
         return (1 - (sc.p if use_p else 0.0)) - penalty * 24.0 / denominator
     return bound
 
@@ -554,7 +562,7 @@ def _theorem9_bound(exact: bool = True, scale: float = 1.0, use_p: bool = True):
         a, b = _ab(sc)
         if (a + b) / 2 <= _level(sc):
             return None
-        penalty = 1 - sc.p - float(st.uniform_mme_bound(sc.p, a, b, sc.lam, sc.n_members, exact=exact))
+        penalty = 1 - sc.p - float(stat.uniform_mme_bound(sc.p, a, b, sc.lam, sc.n_members, exact=exact))
         return (1 - (sc.p if use_p else 0.0)) - scale * penalty
     return bound
 
@@ -563,6 +571,14 @@ def _uniform_run(model: str, bound, family: str = "uniform", at_most: bool = Fal
                  false_alarm: float = FALSE_ALARM):
     return lambda profile, seed: _lower_bound_check(list(_family(family, profile, seed)), model, bound,
                                                     at_most=at_most, false_alarm=false_alarm)
+
+
+def _uniform_mutations(model: str, bound_of) -> tuple[Mutation, ...]:
+    """Theorems 8-9 perturbed: p dropped, the uniform law replaced by a U-shaped Beta, the inequality flipped."""
+    return (Mutation("p dropped", _uniform_run(model, bound_of(use_p=False))),
+            Mutation("uniform assumption dropped (U-shaped Beta on [a, b])",
+                     _uniform_run(model, bound_of(), family="u_shaped")),
+            Mutation("inequality flipped", _uniform_run(model, bound_of(), at_most=True)))
 
 
 def _both(model: str, first, second):
@@ -641,7 +657,7 @@ def _run_lemma_d1(factor: float = 0.5, flipped: bool = False, symmetric: bool = 
             tail, bound = law_cdf(law, 0.0), factor * var / mean**2
             ok = tail >= bound - 1e-12 if flipped else tail <= bound + 1e-12
             if not flipped and symmetric:
-                ok = ok and tail <= float(st.symmetric_tail_sup(mean, var)) + 1e-12
+                ok = ok and tail <= float(stat.symmetric_tail_sup(mean, var)) + 1e-12
             if law.kind == "three_point" and abs(law.half - law.center) < 1e-15:
                 attained += abs(tail - bound) < 1e-12
             if not ok:
@@ -746,7 +762,7 @@ class _MomentInstance:
 
 def _summaries(law: Law, lam: float, w: np.ndarray, f: np.ndarray) -> dict:
     width = law.hi - law.lo
-    x1, x2 = st.we_margin(f, w, lam), st.mme_margin(f, lam)
+    x1, x2 = stat.we_margin(f, w, lam), stat.mme_margin(f, lam)
     r1, r2 = (1 + lam) * w.sum() * width, 2 * (1 + lam) * width
     return {"x1": _Summary.of(x1, r1), "x1var": _Summary.of(_pair_variance(x1), r1**2 / 2),
             "x2": _Summary.of(x2, r2), "x2var": _Summary.of(_pair_variance(x2), r2**2 / 2),
@@ -779,8 +795,8 @@ def _lemma_d3_claims(var1_scale=1.0, mean2_offset=2.0, upper=4.0, lower=2.0):
     def claims(inst: _MomentInstance):
         law, n, lam, w, z = inst.law, inst.n, inst.lam, inst.w, inst.stats
         mu, s, s_f2 = law_mean(law), math.sqrt(law_var(law)), law_min_var(law, n)
-        e1, v1 = st.we_margin_moments(mu, s, lam, w)
-        _, v2_upper = st.mme_margin_moments(mu, math.sqrt(s_f2), lam)
+        e1, v1 = stat.we_margin_moments(mu, s, lam, w)
+        _, v2_upper = stat.mme_margin_moments(mu, math.sqrt(s_f2), lam)
         return [
             _Claim("E X1", z["x1"], float(e1)),
             _Claim("Var X1", z["x1var"], var1_scale * float(v1)),
@@ -801,9 +817,9 @@ def _lemma_d5_claims(var1_denominator=12.0, exact_var2=True, mean1_half=0.5):
     def claims(inst: _MomentInstance):
         a, b, n, lam, w, z = inst.law.lo, inst.law.hi, inst.n, inst.lam, inst.w, inst.stats
         l1 = w.sum()
-        _, v1 = st.uniform_we_margin_moments(a, b, lam, w)
-        e2, v2_exact = st.uniform_mme_margin_moments(a, b, lam, n, exact=True)
-        _, v2_printed = st.uniform_mme_margin_moments(a, b, lam, n)
+        _, v1 = stat.uniform_we_margin_moments(a, b, lam, w)
+        e2, v2_exact = stat.uniform_mme_margin_moments(a, b, lam, n, exact=True)
+        _, v2_printed = stat.uniform_mme_margin_moments(a, b, lam, n)
         return [
             _Claim("E X1", z["x1"], mean1_half * (1 + lam) * l1 * (a + b) - lam * l1),
             _Claim("Var X1", z["x1var"], float(v1) * 12.0 / var1_denominator),
@@ -821,7 +837,7 @@ def _run_lemma_d5(**kw):
 
 def _fact_d1_claims(scale=1.0, shift=0):
     def claims(inst: _MomentInstance):
-        value = scale * float(st.uniform_extreme_variance(inst.law.lo, inst.law.hi, inst.n + shift))
+        value = scale * float(stat.uniform_extreme_variance(inst.law.lo, inst.law.hi, inst.n + shift))
         return [_Claim("Var min", inst.stats["min_var"], value), _Claim("Var max", inst.stats["max_var"], value)]
     return claims
 
@@ -878,12 +894,12 @@ def _corollary5_points(profile: Profile, seed: int, c1_sqrt_n: bool = False, c2_
         lam2 = float(rng.uniform(0.02, 0.98)) * mu / (1 - mu)
         c1 = (math.sqrt(n) if c1_sqrt_n else 1.0) * s_f / s
         c2 = (math.sqrt(n) if c2_sqrt_n else 1.0) * s_f / s
-        thr1, thr2 = float(st.lemma_d4_threshold(mu, lam2, c1)), float(st.lemma_d4_threshold(mu, lam2, c2))
+        thr1, thr2 = float(stat.lemma_d4_threshold(mu, lam2, c1)), float(stat.lemma_d4_threshold(mu, lam2, c2))
         weights = _weight_sets(n, rng)
         for lam1 in _lambda1_grid(mu, rng):
             ratio = lam1 / lam2
-            mme = float(st.mme_bound(0.0, mu, s_f, lam2))
-            we = np.array([float(st.we_bound(0.0, mu, s, lam1, w)) for w in weights])
+            mme = float(stat.mme_bound(0.0, mu, s_f, lam2))
+            we = np.array([float(stat.we_bound(0.0, mu, s, lam1, w)) for w in weights])
             we_dec = ratio < thr1 * (1 - _REL) - 1e-15
             mme_dec = ratio > thr2 * (1 + _REL) + 1e-15
             ok = (not we_dec or np.all(we > mme)) and (not mme_dec or np.all(mme > we))
@@ -914,14 +930,14 @@ def _corollary6_points(profile: Profile, seed: int, scale1: float = 12.0, scale2
     for _ in range(profile.instances):
         a, b, mu, lam2 = _uniform_parameters(rng)
         n = int(rng.integers(1, 31))
-        thr1, _ = st.corollary6_thresholds(mu, lam2, n, scale=scale1)
-        _, thr2 = st.corollary6_thresholds(mu, lam2, n, scale=scale2)
+        thr1, _ = stat.corollary6_thresholds(mu, lam2, n, scale=scale1)
+        _, thr2 = stat.corollary6_thresholds(mu, lam2, n, scale=scale2)
         thr1, thr2 = float(thr1), float(thr2)
         weights = _weight_sets(n, rng)
-        mme = float(st.uniform_mme_bound(0.0, a, b, lam2, n))
+        mme = float(stat.uniform_mme_bound(0.0, a, b, lam2, n))
         for lam1 in _lambda1_grid(mu, rng):
             ratio = lam1 / lam2
-            we = np.array([float(st.uniform_we_bound(0.0, a, b, lam1, w)) for w in weights])
+            we = np.array([float(stat.uniform_we_bound(0.0, a, b, lam1, w)) for w in weights])
             we_dec = ratio < thr1 * (1 - _REL) - 1e-15
             mme_dec = ratio > thr2 * (1 + _REL) + 1e-15
             ok = (not we_dec or np.all(we > mme)) and (not mme_dec or np.all(mme > we))
@@ -941,8 +957,8 @@ def _corollary6_bullet3_points(profile: Profile, seed: int, scale: float = 12.0)
     ledger_example = (0.6, 1.0, 0.8, 0.25)  # N = 10 > 8.67 (printed premise), yet WE's certificate is larger
     for i in range(profile.instances + 1):
         a, b, mu, lam2 = ledger_example if i == 0 else _uniform_parameters(rng)
-        n12 = float(st.corollary6_min_n(mu, lam2))
-        n_min = float(st.corollary6_min_n(mu, lam2, scale=scale))
+        n12 = float(stat.corollary6_min_n(mu, lam2))
+        n_min = float(stat.corollary6_min_n(mu, lam2, scale=scale))
         if n12 > 400:
             continue  # keep N moderate
         # N spread over both sides of the premise, plus the smallest N it admits
@@ -951,14 +967,14 @@ def _corollary6_bullet3_points(profile: Profile, seed: int, scale: float = 12.0)
             if n < 1:
                 continue
             premise = n > n_min
-            mme = float(st.uniform_mme_bound(0.0, a, b, lam2, n))
+            mme = float(stat.uniform_mme_bound(0.0, a, b, lam2, n))
             weights = [np.ones(n)] + [rng.exponential(size=n) + 1e-3 for _ in range(2)]
             lam1s = np.concatenate([[1e-12], _lambda1_grid(mu, rng, 12)])
-            we = np.array([[float(st.uniform_we_bound(0.0, a, b, l1, w)) for w in weights] for l1 in lam1s])
+            we = np.array([[float(stat.uniform_we_bound(0.0, a, b, l1, w)) for w in weights] for l1 in lam1s])
             dominates = bool(np.all(mme >= we - 1e-12))
             ok = dominates or not premise
             # the exact condition: MME >= WE for every lam1 iff 12 N^2/((N+1)^2(N+2)) <= (1 - B/mu)^2
-            exact = bool(st.corollary6_mme_dominates(mu, lam2, n))
+            exact = bool(stat.corollary6_mme_dominates(mu, lam2, n))
             if abs(mme - we[0, 0]) > 1e-9:
                 ok = ok and exact == (mme >= we[0, 0])
             yield ok, premise, exact, (f"U[{a:.4f}, {b:.4f}] (mu = {mu:.4f}) lam2={lam2:.4g} (B/mu = "
@@ -971,6 +987,28 @@ def _run_corollary6_bullet3(scale=12.0):
         _corollary6_bullet3_points(profile, seed, scale),
         "MME >= WE checked for lam1 in [1e-12, mu/(1-mu)) and equal and random weights",
         labels=(f"meet the premise N > {scale:g} (1 - B/mu)^-2 - 2", "meet the exact condition"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma D.4 (exact up to floating point)
+# ---------------------------------------------------------------------------------------------
+
+
+def _lemma_d4(profile: Profile, seed: int, c_scale: float = 1.0) -> CheckOutcome:
+    """Lemma D.4, Eq. (46): ratio < C iff lam1/lam2 < threshold(C), on random (mu, lam1, lam2, C) with C up to 3."""
+    rng = np.random.default_rng(seed)
+    n = profile.samples
+    lam1, lam2 = np.exp(rng.uniform(-4, 2, size=(2, n)))
+    lo = np.maximum(stat.confidence_level(lam1), stat.confidence_level(lam2))
+    mu = rng.uniform(lo, 1.0)
+    c = np.exp(rng.uniform(np.log(0.05), np.log(3.0), size=n))
+    left = stat.lemma_d4_ratio(mu, lam1, lam2) - c
+    right = lam1 / lam2 - stat.lemma_d4_threshold(mu, lam2, c * c_scale)
+    decided = (np.abs(left) > 1e-9) & (np.abs(right) > 1e-9)
+    agree = np.sign(left[decided]) == np.sign(right[decided])
+    return CheckOutcome(bool(agree.all()), int(decided.sum()), 0.0,
+                        f"{int((~agree).sum())} disagreements among {int(decided.sum())} decided instances "
+                        f"(C > 1 in {int((c[decided] > 1).sum())})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -997,9 +1035,7 @@ CHECKS = [
         paper_claim="Pr(F correct) >= 1 - p - s^2 / (2 (mu - B(lam3))^2)",
         our_claim="same (attained at the three-point law with p = 0)",
         run=_run_prop_d1(),
-        mutations=(Mutation("penalty halved", _run_prop_d1(scale=0.5)),
-                   Mutation("p dropped", _run_prop_d1(use_p=False)),
-                   Mutation("symmetry dropped", _run_prop_d1(asym=True))),
+        mutations=_symmetric_mutations(_run_prop_d1),
     ),
     Check(
         ledger_id="lemD2", name="lemma_d2_empirical_measure",
@@ -1032,9 +1068,7 @@ CHECKS = [
         paper_claim="Pr(M_WE correct) >= 1 - p - d_w s^2 / (2 (mu - B(lam1))^2)",
         our_claim="same (attained at N = 1 by the three-point law)",
         run=_run_theorem6(),
-        mutations=(Mutation("penalty halved", _run_theorem6(scale=0.5)),
-                   Mutation("p dropped", _run_theorem6(use_p=False)),
-                   Mutation("symmetry dropped", _run_theorem6(asym=True))),
+        mutations=_symmetric_mutations(_run_theorem6),
     ),
     Check(
         ledger_id="thm7", name="theorem7_mme_sampled",
@@ -1042,9 +1076,7 @@ CHECKS = [
         paper_claim="Pr(M_MME correct) >= 1 - p - s_f^2 / (2 (mu - B(lam2))^2), s_f^2 = Var(min_i f_i)",
         our_claim="same (attained at N = 1 by the three-point law)",
         run=_run_theorem7(),
-        mutations=(Mutation("penalty halved", _run_theorem7(scale=0.5)),
-                   Mutation("p dropped", _run_theorem7(use_p=False)),
-                   Mutation("symmetry dropped", _run_theorem7(asym=True))),
+        mutations=_symmetric_mutations(_run_theorem7),
     ),
     Check(
         ledger_id="mcdiarmid", name="hoeffding_we_sampled",
@@ -1093,10 +1125,7 @@ CHECKS = [
         paper_claim="Pr(M_WE correct) >= 1 - p - d_w K1^2 / 12",
         our_claim="1 - p - d_w K1^2 / 24 (Lemma D.1 with Lemma D.5); the printed /12 is implied",
         run=_both("we", _theorem8_bound(), _theorem8_bound(denominator=12.0)),
-        mutations=(Mutation("p dropped", _uniform_run("we", _theorem8_bound(use_p=False))),
-                   Mutation("uniform assumption dropped (U-shaped Beta on [a, b])",
-                            _uniform_run("we", _theorem8_bound(), family="u_shaped")),
-                   Mutation("inequality flipped", _uniform_run("we", _theorem8_bound(), at_most=True))),
+        mutations=_uniform_mutations("we", _theorem8_bound),
     ),
     Check(
         ledger_id="thm9", name="theorem9_uniform_mme_sampled",
@@ -1104,10 +1133,7 @@ CHECKS = [
         paper_claim="Pr(M_MME correct) >= 1 - p - c_N^2 K2^2 / 4 (numerator of c_N^2 lost in extraction)",
         our_claim="c_N^2 = (2/(N+1))(2/(N+2) - 1/(N+1)); sharper: 1 - p - K2^2 / (4 (N+1)(N+2)); both hold",
         run=_both("mme", _theorem9_bound(), _theorem9_bound(exact=False)),
-        mutations=(Mutation("p dropped", _uniform_run("mme", _theorem9_bound(use_p=False))),
-                   Mutation("uniform assumption dropped (U-shaped Beta on [a, b])",
-                            _uniform_run("mme", _theorem9_bound(), family="u_shaped")),
-                   Mutation("inequality flipped", _uniform_run("mme", _theorem9_bound(), at_most=True))),
+        mutations=_uniform_mutations("mme", _theorem9_bound),
     ),
     Check(
         ledger_id="cor5", name="corollary5_certificate_order",
@@ -1123,7 +1149,8 @@ CHECKS = [
         ledger_id="cor6-12", name="corollary6_thresholds_certificate_order",
         ground_truth="exact comparison of the computed certificates of Theorems 8 (/24) and 9",
         paper_claim="Eqs. (51)-(52), constants lost in extraction (the bullet-3 proof implies C_2^2 = 6 N c_N)",
-        our_claim="C_1^2 = 12 c_N, C_2^2 = 12 N c_N",
+        our_claim="6 is right against the printed Theorem 8 (/12); on the proofs' common scale (/24): C_1^2 = 12 c_N, "
+                  "C_2^2 = 12 N c_N",
         run=_run_corollary6_bullets(),
         mutations=(Mutation("bullet 2 at scale 6", _run_corollary6_bullets(scale2=6.0)),
                    Mutation("bullet 1 at scale 24", _run_corollary6_bullets(scale1=24.0))),
@@ -1133,8 +1160,17 @@ CHECKS = [
         ground_truth="exact comparison of the computed certificates of Theorems 8 (/24) and 9 over lam1 (to 1e-12) "
                      "and weights",
         paper_claim="N > 6 (1 - B(lam2)/mu)^-2 - 2 => MME >= WE for any lam1",
-        our_claim="N > 12 (1 - B(lam2)/mu)^-2 - 2 suffices; exactly iff 12 N^2/((N+1)^2(N+2)) <= (1 - B/mu)^2",
+        our_claim="holds against the printed Theorem 8 (/12); against its proved /24: N > 12 (1 - B(lam2)/mu)^-2 - 2 "
+                  "suffices; exactly iff 12 N^2/((N+1)^2(N+2)) <= (1 - B/mu)^2",
         run=_run_corollary6_bullet3(),
         mutations=(Mutation("printed premise (scale 6)", _run_corollary6_bullet3(scale=6.0)),),
+    ),
+    Check(
+        ledger_id="lemD4", name="lemma_d4_equivalence",
+        ground_truth="direct evaluation of both sides of Eq. (46)",
+        paper_claim="ratio < C iff lam1/lam2 < threshold, for C < 1",
+        our_claim="holds for every C > 0 (C < 1 is not needed)",
+        run=_lemma_d4,
+        mutations=(mutation("threshold with C doubled", _lemma_d4, c_scale=2.0),),
     ),
 ]

@@ -1,0 +1,97 @@
+"""Finding 5: ``merge`` is complete or absent, and names taken from manifests cannot lead outside
+the run directory; ``elapsed_s`` counts a killed segment too."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from drt_min import certify as certify_mod
+from drt_min import results as res
+from drt_min.certification import certify_checkpoint
+from tests.helpers.reliability import assert_clean_error
+
+
+def _sharded(tiny_run, root, k=2):
+    """A run directory with the tiny run split into k complete shards."""
+    manifest = res.read_manifest(tiny_run)
+    indices = manifest["indices"]
+    for i in range(k):
+        part = indices[i * len(indices) // k:(i + 1) * len(indices) // k]
+        d = root / "shards" / f"{i}-of-{k}"
+        d.mkdir(parents=True)
+        for name in manifest["protocols"]:
+            rows = [r for r in res.read_tsv(tiny_run / f"{name}.tsv") if r.idx in part]
+            res.write_tsv(d / f"{name}.tsv", rows)
+        res.write_manifest(d, dict(manifest, indices=part, all_indices=indices, shard=[i, k]))
+    return root
+
+
+def test_merge_that_fails_midway_writes_nothing(tiny_run, tmp_path, capsys):
+    root = _sharded(tiny_run, tmp_path / "m")
+    last = root / "shards" / "1-of-2" / "eas.tsv"    # the last file merge reads
+    last.write_text(last.read_text()[:-5])             # cut short
+    assert_clean_error(capsys, ["merge", root], names=[last], unchanged=[tmp_path])
+    assert sorted(p.name for p in root.iterdir()) == ["shards"]
+
+
+def test_merge_is_complete_when_it_succeeds(tiny_run, tmp_path, capsys):
+    root = _sharded(tiny_run, tmp_path / "m")
+    from drt_min.__main__ import main
+
+    assert main(["merge", str(root)]) == 0
+    for name in res.read_manifest(root)["protocols"]:
+        assert res.read_tsv(root / f"{name}.tsv") == res.read_tsv(tiny_run / f"{name}.tsv")
+    assert not list(root.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("name", ["../../x", "/tmp/x", "..", "a/b", "", "we.tsv\nx"])
+def test_protocol_names_from_a_manifest_stay_inside_the_run_directory(name, tiny_run, tmp_path,
+                                                                      capsys):
+    root = _sharded(tiny_run, tmp_path / "a" / "b" / "m", k=1)
+    shard = root / "shards" / "0-of-1"
+    manifest = json.loads((shard / "manifest.json").read_text())
+    manifest["protocols"] = manifest["protocols"] + [name]
+    (shard / "manifest.json").write_text(json.dumps(manifest))
+    shutil.copy(shard / "we.tsv", shard / "x.tsv")
+    assert_clean_error(capsys, ["merge", root], names=["protocols"], unchanged=[tmp_path])
+    (tiny_run / "manifest.json").write_text(json.dumps(dict(json.loads(
+        (tiny_run / "manifest.json").read_text()), protocols=["we", name])))
+    assert_clean_error(capsys, ["report", tiny_run], names=["protocols"], unchanged=[tmp_path])
+
+
+def test_elapsed_counts_a_killed_segment(tiny_ckpt, tmp_path, monkeypatch):
+    from drt_min.config import CertifyConfig
+
+    monkeypatch.setattr(certify_mod, "ELAPSED_EVERY_S", 0.0)
+    protocol = CertifyConfig(cert_n=100, cert_n0=10, cert_every=1, cert_max_images=4,
+                             cert_batch=10)                      # one image per chunk
+    real, real_write = certify_mod.count_votes, res.write_manifest
+    calls, written_before_kill = [], []
+
+    def dies_on_the_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # a kill in the middle of the second image
+        return real(*args, **kwargs)
+
+    def write(out_dir, manifest):
+        if len(calls) < 2:  # what a SIGKILL would leave: the writes made before it
+            written_before_kill.append(manifest["elapsed_s"])
+        return real_write(out_dir, manifest)
+
+    monkeypatch.setattr(certify_mod, "count_votes", dies_on_the_second_chunk)
+    monkeypatch.setattr(res, "write_manifest", write)
+    out = tmp_path / "c"
+    with pytest.raises(KeyboardInterrupt):
+        certify_checkpoint(tiny_ckpt, out, protocol, device="cpu", progress=False)
+    first = res.read_manifest(out)
+    assert first["status"] == "running" and first["elapsed_s"] > 0
+    assert written_before_kill[-1] > 0, "the first image's time was on disk before the kill"
+    monkeypatch.setattr(certify_mod, "count_votes", real)
+    certify_checkpoint(tiny_ckpt, out, protocol, device="cpu", progress=False)
+    final = res.read_manifest(out)
+    assert final["status"] == "complete" and final["resumed_at_image"] >= 1
+    assert final["elapsed_s"] >= first["elapsed_s"]
