@@ -26,7 +26,8 @@ ENTRIES = [
         evidence=(_T + "test_cor1_proof_steps_and_perturbed_twins", _T + "test_cor1_we_printed_radius_fails_for_negative_cosine",
                   _T + "test_cor1_we_counterexample_hypotheses_and_corrected_radius",
                   _T + "test_cor1_we_corrected_radius_below_the_exact_radius", _T + "test_cor1_constant_range",
-                  _T + "test_cor1_radius_validates_input"),
+                  _T + "test_cor1_radius_validates_input", _T + "test_cor1_printed_radius_fails_at_mild_negative_cosines",
+                  _T + "test_cor1_mild_negative_cosine_counterexamples_and_corrected_radius"),
         code=("theory.comparison.corollary1_we_radius", "theory.comparison.corollary1_radius",
               "theory.comparison.we_constant", "theory.comparison.corollary1_we_hypotheses",
               "theory.comparison.margin_gradient_cosines_we", "theory.proofs.comparison.prove_corollary1_step_i",
@@ -41,7 +42,10 @@ ENTRIES = [
              r"r = 0.95 x 0.180 = 0.171 (base radii inf and 0.180), Delta = 1/2, cos(theta) = -0.973 (actual "
              r"cosine -1): all hypotheses hold, the printed R = 0.489, but the WE flips at x = -0.369 (brentq). "
              r"Corrected: use max(cos(theta), 0) (a cosine <= cos(theta) < 0 is also <= 0), giving R = 0.081 here; "
-             r"the corrected radius is checked against exact trust-region radii of random 2-D quadratic margins.",
+             r"the corrected radius is checked against exact trust-region radii of random 2-D quadratic margins. "
+             r"It also fails at cos(theta) = -0.05, -0.1, -0.3 in d = 2, -0.1 in d = 10 and -0.05 in d = 50 "
+             r"(Phi-ridge members on the simplex, margins 0.9 and 1e-4, Delta < 1e-4; printed R above the exact "
+             r"flip radius by 0.11%, 0.49%, 4.8%), where max(cos(theta), 0) holds.",
     ),
     Statement(
         id="cor1-mme",
@@ -57,7 +61,9 @@ ENTRIES = [
         kind='substantive error',
         evidence=(_T + "test_cor1_mme_proof_and_perturbed_twin", _T + "test_cor1_mme_printed_radius_fails_for_negative_cosine",
                   _T + "test_cor1_mme_counterexample_hypotheses_and_corrected_radius",
-                  _T + "test_cor1_mme_corrected_radius_below_the_exact_radius", _T + "test_cor1_constant_range"),
+                  _T + "test_cor1_mme_corrected_radius_below_the_exact_radius", _T + "test_cor1_constant_range",
+                  _T + "test_cor1_printed_radius_fails_at_mild_negative_cosines",
+                  _T + "test_cor1_mild_negative_cosine_counterexamples_and_corrected_radius"),
         code=("theory.comparison.corollary1_mme_radius", "theory.comparison.mme_constant",
               "theory.comparison.corollary1_mme_hypotheses", "theory.comparison.margin_gradient_cosines_mme",
               "theory.proofs.comparison.prove_corollary1"),
@@ -67,7 +73,10 @@ ENTRIES = [
              r"(C_MME = 1/2), beta = 0.8 phi(1) = 0.194, r = 0.95 x 0.157 = 0.149, Delta = 1/2, cos(theta) = -0.976: "
              r"the printed R = 0.457 but f_1^{0/1} + f_2^{0/1} changes sign at x = -0.356, where the MME flips. "
              r"Corrected R (max(cos(theta), 0)) = 0.070. The proof uses only Theorem 3's sufficient condition, so "
-             r"assumption (2) is not needed; the margins are positive, so Eq. (12) with '<=' suffices (see thm3).",
+             r"assumption (2) is not needed; the margins are positive, so Eq. (12) with '<=' suffices (see thm3). "
+             r"It also fails at cos(theta) = -0.05, -0.1, -0.3 in d = 2 and -0.1 in d = 10 (Phi-ridge members on the "
+             r"simplex, margins 1e-5 and |cos(theta)| 1e-5, Delta < 1e-4; printed R above the exact flip radius by "
+             r"0.11%, 0.49%, 4.8%), where max(cos(theta), 0) holds.",
     ),
     Statement(
         id="cor1-weights",
