@@ -12,12 +12,12 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from drt_min.errors import UserError, check_output_dir
 from drt_min.certify import certify_dataset
 from drt_min.checkpoint import load_ensemble
 from drt_min.config import CertifyConfig, TrainConfig, from_dict, replace, to_dict
 from drt_min.data import load_split
 from drt_min.distributed import certify_distributed
+from drt_min.errors import UserError, check_output_dir
 
 __all__ = ["protocol_for", "certify_checkpoint"]
 

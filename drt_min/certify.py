@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from drt_min.errors import UserError, check_output_dir
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
+from drt_min.errors import UserError, check_output_dir
 from drt_min.smoothing import (
     ESTIMATION,
     NOISE_BLOCK,

@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 
-from drt_min.errors import MissingInputError, UserError, one_line
 from drt_min.atomic import atomic_open
+from drt_min.errors import MissingInputError, UserError, one_line
 from drt_min.models import LeNetEnsemble
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file",

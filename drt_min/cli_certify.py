@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from drt_min.errors import UserError
 from drt_min import config
 from drt_min.certification import certify_checkpoint
 from drt_min.certify import parse_shard
 from drt_min.compare import compare_certifications
 from drt_min.distributed import rank_device, world_from_env
+from drt_min.errors import UserError
 from drt_min.report import write_report
 from drt_min.results import merge_shards
 

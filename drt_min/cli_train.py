@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from drt_min.errors import UserError
 from drt_min import config
 from drt_min.data import download
+from drt_min.errors import UserError
 from drt_min.run import run
 from drt_min.train import train
 

@@ -28,8 +28,8 @@ import zlib
 import torch
 from tqdm.auto import tqdm
 
-from drt_min.errors import MissingInputError, UserError, check_output_dir, one_line
 from drt_min.atomic import atomic_open
+from drt_min.errors import MissingInputError, UserError, check_output_dir, one_line
 from drt_min.seeding import derive_seed
 
 __all__ = [

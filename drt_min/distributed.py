@@ -15,9 +15,9 @@ import pathlib
 import torch
 import torch.distributed as dist
 
+from drt_min.certify import certify_dataset
 from drt_min.checkpoint import resolve_device
 from drt_min.errors import UserError
-from drt_min.certify import certify_dataset
 from drt_min.results import merge_shards
 
 __all__ = ["world_from_env", "rank_device", "certify_distributed"]

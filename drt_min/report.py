@@ -14,8 +14,8 @@ import numpy as np
 
 from drt_min import results as res
 from drt_min.atomic import atomic_save_figure, atomic_write_text
-from drt_min.errors import UserError, check_output_dir
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
+from drt_min.errors import UserError, check_output_dir
 
 __all__ = ["summarize", "write_report", "plot_certified_accuracy"]
 

@@ -20,8 +20,8 @@ import pathlib
 import secrets
 from dataclasses import dataclass
 
-from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
 from drt_min.atomic import atomic_write_text
+from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
 
 __all__ = [
     "COLUMNS",

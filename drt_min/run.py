@@ -26,13 +26,13 @@ import pathlib
 import time
 from typing import Any
 
-from drt_min.data import ensure_mnist
-from drt_min.errors import UserError, check_output_dir, one_line
 from drt_min.atomic import atomic_write_text
 from drt_min.certification import certify_checkpoint
 from drt_min.checkpoint import resolve_device
 from drt_min.compare import comparison_table, paired_tests, write_comparison
 from drt_min.config import RunConfig, from_dict, to_dict, train_config_for
+from drt_min.data import ensure_mnist
+from drt_min.errors import UserError, check_output_dir, one_line
 from drt_min.report import write_report
 from drt_min.train import train
 

@@ -29,16 +29,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
-
-from drt_min.errors import UserError, check_output_file
-from drt_min import losses
-from drt_min.attacks import smoothadv_pgd
 from tqdm.auto import tqdm
 
+from drt_min import losses
+from drt_min.attacks import smoothadv_pgd
 from drt_min.checkpoint import (load_checkpoint, load_ensemble, resolve_device, save_checkpoint,
                                 sha256_file)
 from drt_min.config import CertifyConfig, TrainConfig, to_dict
 from drt_min.data import epoch_batches, load_split
+from drt_min.errors import UserError, check_output_file
 from drt_min.models import LeNetEnsemble
 from drt_min.seeding import derive_seed
 
