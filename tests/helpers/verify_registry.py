@@ -35,7 +35,19 @@ def assert_mutation_caught(checks, name: str, mutation: str) -> None:
     assert not outcome.passed, outcome.detail
 
 
-def assert_part_covered(checks, expected_ids, entries) -> None:
+def assert_part_covered(checks, expected_ids, entries, *, every_check_mutated: bool = False
+                        ) -> None:
+    """The ledger ids with a mutated check are ``expected_ids``, all of them entries of the part
+    (with ``every_check_mutated``, each registered check also carries a mutation)."""
     covered = {check.ledger_id for check in checks if check.mutations}
     assert covered == set(expected_ids)
     assert covered <= {entry.id for entry in entries}
+    if every_check_mutated:
+        assert all(check.mutations for check in checks)
+
+
+def assert_checks_pass_on_seed(checks, seed: int) -> None:
+    """Every check passes on another seed too (the ci profile)."""
+    for check in checks:
+        outcome = check.run(PROFILES["ci"], seed)
+        assert outcome.passed, (check.name, outcome.detail)

@@ -9,13 +9,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.helpers.verify_registry import (assert_check_passes, assert_mutation_caught, assert_part_covered,
-                                          mutation_ids)
+from tests.helpers.verify_registry import (assert_check_passes, assert_checks_pass_on_seed,
+                                          assert_mutation_caught, assert_part_covered, mutation_ids)
 from tests.helpers.verify_conditions import quadratic_ensembles, we_label, we_margin_pieces, worst_point
 from theory import comparison as cp
 from theory import conditions as cd
 from theory.ledger.entries_comparison import ENTRIES
-from verify.checks import PROFILES
 from verify.checks.comparison import CHECKS, cor1_instance
 from verify.quadratic import TOL, we_radius
 
@@ -44,9 +43,7 @@ def test_every_statement_of_the_part_has_a_check_with_mutations():
 
 
 def test_checks_pass_on_another_seed():
-    for check in CHECKS:
-        outcome = check.run(PROFILES["ci"], 7)
-        assert outcome.passed, (check.name, outcome.detail)
+    assert_checks_pass_on_seed(CHECKS, 7)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,15 +9,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.helpers.verify_registry import (assert_check_passes, assert_mutation_caught, assert_part_covered,
-                                          mutation_ids)
+from tests.helpers.verify_registry import (assert_check_passes, assert_checks_pass_on_seed,
+                                          assert_mutation_caught, assert_part_covered, mutation_ids)
 from tests.helpers.conditions import grid_confidences
 from tests.helpers.statistical import mme_predict_loop, we_predict_loop
 from tests.helpers.verify_conditions import (mme_label, quadratic_ensembles, single_label, we_label,
                                              we_margin_pieces, worst_point)
 from theory import conditions as cd
 from theory.ledger.entries_conditions import ENTRIES
-from verify.checks import PROFILES
 from verify.checks.conditions import (CHECKS, affine_tie_ensemble, mme_tie_rules, reference_mme_predict,
                                       reference_we_predict)
 from verify.quadratic import TOL, assumption2_radius, pair_radius, single_radius, we_radius
@@ -49,9 +48,7 @@ def test_every_statement_of_the_part_has_a_check_with_mutations():
 
 
 def test_checks_pass_on_another_seed():
-    for check in CHECKS:
-        outcome = check.run(PROFILES["ci"], 7)
-        assert outcome.passed, (check.name, outcome.detail)
+    assert_checks_pass_on_seed(CHECKS, 7)
 
 
 # ---------------------------------------------------------------------------------------------

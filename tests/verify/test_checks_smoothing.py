@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.helpers.verify_registry import assert_check_passes, assert_mutation_caught, assert_part_covered
 from tests.helpers.verify_smoothing import (
     band_ensembles,
     boxes,
@@ -35,24 +36,19 @@ KAPPA = float(sm.smoothness_constant_tight(1.0))  # sigma^2 beta*
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_check_passes(name):
-    outcome = CHECKS[name].run(CI, 0)
-    assert outcome.passed, outcome.detail
-    assert 0.0 <= outcome.false_alarm <= 1e-6
-    assert outcome.samples > 0
+    assert_check_passes(CHECKS.values(), name, max_false_alarm=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_mutation_caught(name):
-    outcome = MUTATIONS[name].run(CI, 0)
-    assert not outcome.passed, outcome.detail
+    check, mutation = name.split("::")
+    assert_mutation_caught(CHECKS.values(), check, mutation)
 
 
 def test_every_ledger_entry_of_the_part_has_a_check_with_mutations():
-    ids = {e.id for e in entries_smoothing.ENTRIES}
-    checked = {c.ledger_id for c in vs.CHECKS}
-    assert checked == ids
-    assert all(c.mutations for c in vs.CHECKS)
-    assert len(CHECKS) == len(vs.CHECKS)
+    assert_part_covered(vs.CHECKS, {e.id for e in entries_smoothing.ENTRIES}, entries_smoothing.ENTRIES,
+                        every_check_mutated=True)
+    assert len(CHECKS) == len(vs.CHECKS)  # check names are unique
 
 
 # --- Theorem 2 on generated functions -------------------------------------------------------------

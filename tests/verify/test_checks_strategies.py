@@ -12,6 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.stats import norm
 
+from tests.helpers.verify_registry import assert_check_passes, assert_mutation_caught, assert_part_covered
 from tests.helpers.smoothing import cor4_tuples
 from tests.helpers.verify_smoothing import sigmas
 from tests.helpers.verify_strategies import linear_ensembles
@@ -30,24 +31,19 @@ MUTATIONS = {f"{c.name}::{m.name}": m for c in vg.CHECKS for m in c.mutations}
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_check_passes(name):
-    outcome = CHECKS[name].run(CI, 0)
-    assert outcome.passed, outcome.detail
-    assert 0.0 <= outcome.false_alarm <= 1e-6
-    assert outcome.samples > 0
+    assert_check_passes(CHECKS.values(), name, max_false_alarm=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_mutation_caught(name):
-    outcome = MUTATIONS[name].run(CI, 0)
-    assert not outcome.passed, outcome.detail
+    check, mutation = name.split("::")
+    assert_mutation_caught(CHECKS.values(), check, mutation)
 
 
 def test_every_ledger_entry_of_the_part_has_a_check_with_mutations():
-    ids = {e.id for e in entries_strategies.ENTRIES}
-    checked = {c.ledger_id for c in vg.CHECKS}
-    assert checked == ids
-    assert all(c.mutations for c in vg.CHECKS)
-    assert len(CHECKS) == len(vg.CHECKS)
+    assert_part_covered(vg.CHECKS, {e.id for e in entries_strategies.ENTRIES}, entries_strategies.ENTRIES,
+                        every_check_mutated=True)
+    assert len(CHECKS) == len(vg.CHECKS)  # check names are unique
 
 
 # --- Theorem 5 on generated linear ensembles --------------------------------------------------------
