@@ -3,6 +3,8 @@
 from . import Statement
 
 _T = "tests/theory/test_drt.py::"
+# the trainer's step against a per-member, per-pair oracle of the same equations
+_STEP = "tests/drt_min/test_drt_step.py::"
 
 ENTRIES = [
     Statement(
@@ -55,7 +57,9 @@ ENTRIES = [
         verification="numeric",
         status="verified",
         evidence=(_T + "test_regularizer_matches_pairwise_oracle", _T + "test_ordered_reading_doubles_unordered",
-                  _T + "test_valid_pairs_need_both_members_correct", _T + "test_train_objective_adds_standard_losses"),
+                  _T + "test_valid_pairs_need_both_members_correct", _T + "test_train_objective_adds_standard_losses",
+                  _STEP + "test_drt_step_equals_the_oracle_in_loss_and_parameter_gradient",
+                  _STEP + "test_each_drt_weight_multiplies_its_own_term_once"),
         code=("theory.drt.train_objective", "theory.drt.drt_regularizer", "theory.drt.valid_pairs"),
         printed=r"sums over i, j in [N], i != j (ordered pairs)",
         note="The printed sum over i != j counts each unordered pair twice; we sum each pair once and offer "
@@ -70,7 +74,8 @@ ENTRIES = [
         assumptions=("with a common runner-up y it is ||w||_1 times the gradient term of the ERI (Eq. 6) at w = 1",),
         verification="numeric",
         status="verified",
-        evidence=(_T + "test_summed_variant_equals_eri_numerator_with_unit_weights",),
+        evidence=(_T + "test_summed_variant_equals_eri_numerator_with_unit_weights",
+                  _STEP + "test_drt_step_equals_the_oracle_in_loss_and_parameter_gradient"),
         code=("theory.drt.gd_loss_summed",),
     ),
     Statement(
@@ -81,7 +86,8 @@ ENTRIES = [
         assumptions=(),
         verification="numeric",
         status="verified",
-        evidence=(_T + "test_summed_variant_equals_eri_numerator_with_unit_weights",),
+        evidence=(_T + "test_summed_variant_equals_eri_numerator_with_unit_weights",
+                  _STEP + "test_drt_step_equals_the_oracle_in_loss_and_parameter_gradient"),
         code=("theory.drt.cm_loss_summed",),
     ),
     Statement(
