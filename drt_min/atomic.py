@@ -13,7 +13,11 @@ import secrets
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_save_figure"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_save_figure", "atomic_write_group", "fsync_dir"]
+
+
+def _temporary_name(path: pathlib.Path) -> pathlib.Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
 
 
 @contextmanager
@@ -28,7 +32,7 @@ def atomic_open(path, mode: str = "w", *, check: Callable[[pathlib.Path], None] 
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = _temporary_name(path)
     try:
         with open(tmp, mode.replace("w", "x"), **open_kwargs) as fh:
             yield fh
@@ -40,16 +44,21 @@ def atomic_open(path, mode: str = "w", *, check: Callable[[pathlib.Path], None] 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    try:  # make the rename itself durable where the platform allows it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    fsync_dir(path.parent)  # make the rename itself durable where the platform allows it
+
+
+def fsync_dir(path) -> None:
+    """fsync a directory, so that renames into it survive a crash (a no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     except OSError:
         pass
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 def atomic_write_text(path, text: str) -> None:
@@ -62,3 +71,40 @@ def atomic_save_figure(fig, path, *, dpi: int = 120, **savefig_kwargs) -> None:
     """Save a matplotlib figure as a PNG at ``path`` atomically (the one way every plot is saved)."""
     with atomic_open(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=dpi, **savefig_kwargs)
+
+
+def atomic_write_group(files: dict, marker, marker_text: str) -> None:
+    """Write several text files so that the group is complete or absent.
+
+    ``marker`` (a manifest, say) is what readers require before they read the others. Every file
+    goes to a temporary name first; the old marker is removed, the files are moved into place and
+    the new marker last. On any error the temporary files and the files already moved are
+    removed, so no marker describes a partial set of files.
+    """
+    marker = pathlib.Path(marker)
+    staged: dict[pathlib.Path, pathlib.Path] = {}
+    placed: list[pathlib.Path] = []
+    try:
+        for path, text in list(files.items()) + [(marker, marker_text)]:
+            path = pathlib.Path(path)
+            tmp = _temporary_name(path)
+            with open(tmp, "x") as fh:
+                staged[path] = tmp
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        marker.unlink(missing_ok=True)
+        for path in list(staged):
+            if path != marker:
+                os.replace(staged[path], path)
+                del staged[path]  # only once it is in place: a failed move keeps its cleanup
+                placed.append(path)
+        os.replace(staged[marker], marker)
+        del staged[marker]
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        for path in placed:
+            path.unlink(missing_ok=True)
+        raise
+    fsync_dir(marker.parent)

@@ -121,12 +121,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 
 def parameter_shapes(num_members: int, num_classes: int) -> dict[str, tuple[int, ...]]:
-    """The state-dict shapes of a :class:`LeNetEnsemble` of ``num_members`` x ``num_classes``."""
-    n, c = num_members, num_classes
-    return {"conv1_weight": (n, 20, 1, 5, 5), "conv1_bias": (n, 20),
-            "conv2_weight": (n, 50, 20, 5, 5), "conv2_bias": (n, 50),
-            "fc1_weight": (n, 500, 800), "fc1_bias": (n, 500),
-            "fc2_weight": (n, c, 500), "fc2_bias": (n, c)}
+    """The state-dict shapes of a :class:`LeNetEnsemble` of ``num_members`` x ``num_classes``,
+    read off the model built on the meta device (no memory is allocated)."""
+    with torch.device("meta"):
+        model = LeNetEnsemble(num_members, num_classes)
+    return {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
 
 
 def _int_in(payload: dict, key: str, low: int, high: int, path) -> int:

@@ -28,7 +28,7 @@ import zlib
 import torch
 from tqdm.auto import tqdm
 
-from drt_min.atomic import atomic_open
+from drt_min.atomic import atomic_open, fsync_dir
 from drt_min.errors import MissingInputError, UserError, check_output_dir, one_line
 from drt_min.seeding import derive_seed
 
@@ -223,7 +223,7 @@ def download(data_dir: str | os.PathLike | None = None, *, mirrors: tuple[str, .
             raise UserError(f"cannot write {root} ({one_line(exc)}); choose a writable "
                             "--data-dir") from exc
         raise
-    _fsync_dir(root)
+    fsync_dir(root)
     return root
 
 
@@ -251,19 +251,6 @@ def _fetch_missing(root: pathlib.Path, mirrors, timeout: float, progress: bool, 
         else:
             raise MissingInputError(f"could not download {name} ({'; '.join(errors)}); without a "
                             f"network, put the four MNIST IDX .gz files in {root}")
-
-
-def _fsync_dir(path: pathlib.Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def synthetic_digits(num_per_class: int, num_classes: int = 10, *, seed: int = 0,

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pathlib
-import secrets
 from dataclasses import dataclass
 
-from drt_min.atomic import atomic_write_text
+from drt_min.atomic import atomic_write_group, atomic_write_text
 from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
 
 __all__ = [
@@ -420,35 +418,6 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
                     device=sorted({str(m.get("device", "")) for _, m in by_shard.values()}))
     manifest["elapsed_s"] = sum(float(m.get("elapsed_s", 0.0)) for _, m in by_shard.values())
     text = manifest_text(manifest)
-    _write_group(run_dir, {path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
+    atomic_write_group({path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
                            for path, rows in tables.values()}, run_dir / MANIFEST, text)
     return {name: path for name, (path, _) in tables.items()}
-
-
-def _write_group(run_dir: pathlib.Path, files: dict[pathlib.Path, str], manifest_path: pathlib.Path,
-                 manifest: str) -> None:
-    """Write several files so that the group is complete or absent: every file goes to a
-    temporary name first; the old manifest (the marker readers require) is removed, the files are
-    moved into place, and the new manifest last. On any error the temporary files and the files
-    already moved are removed, so no manifest describes a partial set of TSVs."""
-    staged: dict[pathlib.Path, pathlib.Path] = {}
-    placed: list[pathlib.Path] = []
-    try:
-        for path, text in list(files.items()) + [(manifest_path, manifest)]:
-            tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-            with open(tmp, "x") as fh:
-                staged[path] = tmp
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-        manifest_path.unlink(missing_ok=True)
-        for path in files:
-            os.replace(staged.pop(path), path)
-            placed.append(path)
-        os.replace(staged.pop(manifest_path), manifest_path)
-    except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        for path in placed:
-            path.unlink(missing_ok=True)
-        raise

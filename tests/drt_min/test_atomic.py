@@ -57,3 +57,27 @@ def test_only_write_modes(tmp_path):
     with pytest.raises(ValueError):
         with atomic_open(tmp_path / "f", "a"):
             pass
+
+
+def test_write_group_is_complete_or_absent(tmp_path, monkeypatch):
+    from drt_min import atomic
+
+    files = {tmp_path / "a.tsv": "a\n", tmp_path / "b.tsv": "b\n"}
+    marker = tmp_path / "manifest.json"
+    marker.write_text("old\n")
+    real_replace, calls = atomic.os.replace, []
+
+    def fail_second(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", fail_second)
+    with pytest.raises(OSError):
+        atomic.atomic_write_group(files, marker, "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no marker, no half group, no temp
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    atomic.atomic_write_group(files, marker, "new\n")
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        "a.tsv": "a\n", "b.tsv": "b\n", "manifest.json": "new\n"}
