@@ -23,10 +23,10 @@ from drt_min.atomic import atomic_save_figure, atomic_write_text
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
 from drt_min.errors import UserError, check_output_dir, child_path
 from drt_min.results import Row, read_certificates, read_manifest, read_tsv
-from drt_min.smoothing import lower_confidence_bound, radius_from_bound
+from drt_min.smoothing import max_certifiable_radius
 
 __all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_comparison",
-           "max_certifiable_radius", "compare_certifications"]
+           "compare_certifications"]
 
 
 def _certificates(directory: pathlib.Path, protocol: str) -> list[Row]:
@@ -135,11 +135,6 @@ def write_comparison(out: pathlib.Path, table: list[dict[str, Any]], *, sigma: f
     path = out / "comparison.md"
     atomic_write_text(path, "\n".join(md) + "\n")
     return path
-
-
-def max_certifiable_radius(n: int, alpha: float, sigma: float) -> float:
-    """sigma * Phi^-1(alpha^(1/n)): the radius when all n estimation samples agree."""
-    return float(radius_from_bound(lower_confidence_bound(n, n, alpha), sigma))
 
 
 def compare_certifications(drt_dir: pathlib.Path, control_dir: pathlib.Path, out: pathlib.Path,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from drt_min.atomic import atomic_write_group, atomic_write_text
 from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
+from drt_min.smoothing import max_certifiable_radius
 
 __all__ = [
     "COLUMNS",
@@ -285,10 +286,7 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
 
 def max_radius(manifest: dict) -> float:
     """The largest radius the manifest's n, alpha and sigma allow: sigma * Phi^-1(alpha^(1/n))."""
-    from drt_min.smoothing import lower_confidence_bound, radius_from_bound
-
-    n, alpha, sigma = manifest["n"], manifest["alpha"], manifest["sigma"]
-    return float(radius_from_bound(lower_confidence_bound(n, n, alpha), sigma))
+    return max_certifiable_radius(manifest["n"], manifest["alpha"], manifest["sigma"])
 
 
 def check_radii(rows, manifest: dict, path) -> list[Row]:

@@ -36,6 +36,7 @@ __all__ = [
     "lower_confidence_bound",
     "radius_from_bound",
     "min_samples_to_certify",
+    "max_certifiable_radius",
     "warn_if_never_certifies",
     "noise_segment",
     "iter_noise_blocks",
@@ -83,6 +84,12 @@ def min_samples_to_certify(alpha: float) -> int:
     while n > 1 and alpha ** (1.0 / (n - 1)) >= 0.5:
         n -= 1
     return n
+
+
+def max_certifiable_radius(n: int, alpha: float, sigma: float) -> float:
+    """``sigma * Phi^{-1}(alpha ** (1/n))``: the radius when all n estimation samples agree, the
+    largest any certificate of these n, alpha and sigma can reach."""
+    return float(radius_from_bound(lower_confidence_bound(n, n, alpha), sigma))
 
 
 def warn_if_never_certifies(n: int, alpha: float) -> bool:

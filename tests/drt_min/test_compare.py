@@ -7,6 +7,7 @@ import re
 import pytest
 
 from drt_min import compare
+from drt_min.smoothing import max_certifiable_radius
 from drt_min import results as res
 from drt_min.curves import average_certified_radius, certified_accuracy
 
@@ -114,5 +115,5 @@ def test_max_certifiable_radius():
     from scipy.stats import norm
 
     # all n samples agree: the Clopper-Pearson lower bound is alpha^(1/n)
-    assert compare.max_certifiable_radius(1000, 0.001, 1.0) == pytest.approx(
+    assert max_certifiable_radius(1000, 0.001, 1.0) == pytest.approx(
         norm.ppf(0.001 ** (1 / 1000)), rel=1e-9)
