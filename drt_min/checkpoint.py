@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from drt_min.atomic import atomic_open
+from drt_min.config import CertifyConfig, TrainConfig, from_dict
 from drt_min.errors import MissingInputError, UserError, one_line
 from drt_min.models import LeNetEnsemble
 
@@ -148,8 +149,6 @@ def validate_payload(payload: Any, path) -> None:
     have exactly the shape they imply, be floating point and finite; ``config`` must be a valid
     :class:`~drt_min.config.TrainConfig` that agrees with them.
     """
-    from drt_min.config import CertifyConfig, TrainConfig, from_dict
-
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise UserError(f"{path} is not a {FORMAT} checkpoint")
     n = _int_in(payload, "num_members", 1, MAX_MEMBERS, path)
