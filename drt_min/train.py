@@ -168,12 +168,12 @@ def training_step(model: LeNetEnsemble, optimizer: torch.optim.Optimizer | None,
     return stats
 
 
-def _same_run(saved: dict[str, Any], cfg: TrainConfig) -> bool:
-    """A checkpoint can be resumed by ``cfg`` when every field but ``epochs`` (and ``device``) agrees."""
+def _resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[str]:
+    """The fields in which a checkpoint's config and ``cfg`` differ; it can be resumed by ``cfg``
+    when there are none (``epochs`` may be raised, and the ``device`` changed)."""
     mine = to_dict(cfg)
-    ignore = {"epochs", "device"}
-    return {k: v for k, v in saved.items() if k not in ignore} == \
-        {k: v for k, v in mine.items() if k not in ignore}
+    keys = sorted((set(saved) | set(mine)) - {"epochs", "device"})
+    return [k for k in keys if saved.get(k) != mine.get(k)]
 
 
 def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = True,
@@ -207,12 +207,10 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
     start_epoch = 0
     if resume and checkpoint.exists():
         payload, _ = load_checkpoint(checkpoint, map_location=device)
-        if not _same_run(payload["config"], cfg):
-            mine = to_dict(cfg)
-            differ = [k for k in mine if k not in ("epochs", "device")
-                      and payload["config"].get(k, mine[k]) != mine[k]]
+        differ = _resume_differences(payload["config"], cfg)
+        if differ:
             raise UserError(f"{checkpoint} was written by a different configuration "
-                            f"({', '.join(differ) or 'fields'}); choose another output path or "
+                            f"({', '.join(differ)}); choose another output path or "
                             "pass --no-resume")
         model.load_state_dict(payload["model"])
         try:
