@@ -16,7 +16,57 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["smoothadv_pgd"]
+__all__ = ["smoothadv_pgd", "l2_pgd", "l2_ascent_step"]
+
+
+def l2_ascent_step(delta: torch.Tensor, grad: torch.Tensor, base: torch.Tensor, *, step_size,
+                   epsilon, clamp: bool = True) -> torch.Tensor:
+    """One step of L2 PGD on ``delta`` (B, ...): move ``step_size`` along the L2-normalised gradient
+    (a random direction where it is zero, as the reference does), optionally keep ``base + delta``
+    in [0, 1], and project onto the ball of radius ``epsilon`` (a float or a (B,) tensor)."""
+    flat = (delta.shape[0], -1)
+    g = grad.reshape(flat)
+    norms = g.norm(dim=1, keepdim=True)
+    direction = torch.where(norms > 0, g / norms.clamp_min(1e-12),
+                            F.normalize(torch.randn_like(g), dim=1))
+    step = torch.as_tensor(step_size, dtype=delta.dtype, device=delta.device).reshape(-1, 1)
+    delta = delta.detach() + (step * direction).reshape(delta.shape)
+    if clamp:
+        delta = (base + delta).clamp_(0, 1) - base
+    d = delta.reshape(flat)
+    if isinstance(epsilon, (int, float)):
+        return d.renorm(p=2, dim=0, maxnorm=epsilon).reshape(delta.shape)
+    # per-image radii: renorm's rule, maxnorm / (norm + 1e-7) above the radius
+    eps = torch.as_tensor(epsilon, dtype=delta.dtype, device=delta.device).reshape(-1, 1)
+    norms = d.norm(dim=1, keepdim=True)
+    return torch.where(norms > eps, d * (eps / (norms + 1e-7)), d).reshape(delta.shape)
+
+
+def l2_pgd(objective, images: torch.Tensor, *, epsilon, steps: int,
+           clamp: bool = False) -> torch.Tensor:
+    """L2 PGD that maximises ``objective(x') -> (B,)`` over ``||x' - x|| <= epsilon`` per image.
+
+    ``epsilon`` is a float or a (B,) tensor; the step size is ``2 epsilon / steps`` (Salman et al.).
+    Returns the iterate with the largest objective seen (the start included), detached.
+    """
+    eps = torch.as_tensor(epsilon, dtype=images.dtype, device=images.device).expand(images.shape[0])
+    delta = torch.zeros_like(images)
+    best, best_value = images.detach().clone(), torch.full((images.shape[0],), -torch.inf,
+                                                           dtype=images.dtype, device=images.device)
+    for step in range(steps + 1):
+        delta.requires_grad_(True)
+        value = objective(images + delta)
+        with torch.no_grad():
+            better = value > best_value
+            best[better] = (images + delta)[better].detach()
+            best_value = torch.where(better, value.detach(), best_value)
+        if step == steps:
+            break
+        (grad,) = torch.autograd.grad(value.sum(), delta)
+        with torch.no_grad():
+            delta = l2_ascent_step(delta, grad, images, step_size=2.0 * eps / max(steps, 1),
+                                   epsilon=eps, clamp=clamp)
+    return best
 
 
 def smoothadv_pgd(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -35,7 +85,6 @@ def smoothadv_pgd(model: torch.nn.Module, images: torch.Tensor, labels: torch.Te
         return base.detach().clone()
     step_size = 2.0 * epsilon / steps
     delta = torch.zeros_like(base)
-    flat = (b * n, -1)
     for _ in range(steps):
         delta.requires_grad_(True)
         adv = base + delta
@@ -46,12 +95,8 @@ def smoothadv_pgd(model: torch.nn.Module, images: torch.Tensor, labels: torch.Te
                           reduction="sum")
         (grad,) = torch.autograd.grad(loss, delta)
         with torch.no_grad():
-            g = grad.reshape(flat)
-            norms = g.norm(dim=1, keepdim=True)
-            # a zero gradient gives no direction: take a random one (as the reference does)
-            direction = torch.where(norms > 0, g / norms.clamp_min(1e-12),
-                                    F.normalize(torch.randn_like(g), dim=1))
-            delta = delta.detach() + step_size * direction.reshape(delta.shape)
-            delta = (base + delta).clamp_(0, 1) - base
-            delta = delta.reshape(flat).renorm(p=2, dim=0, maxnorm=epsilon).reshape(delta.shape)
+            delta = l2_ascent_step(delta.reshape(b * n, *images.shape[1:]),
+                                   grad.reshape(b * n, *images.shape[1:]),
+                                   base.reshape(b * n, *images.shape[1:]), step_size=step_size,
+                                   epsilon=epsilon).reshape(delta.shape)
     return (base + delta).detach()

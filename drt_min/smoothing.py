@@ -227,12 +227,16 @@ class Smooth:
         return int(prediction), float(radius)
 
     def predict(self, x: torch.Tensor, n: int, alpha: float, batch_size: int,
-                *, seed: int | None = None, index: int = 0) -> int:
+                *, seed: int | None = None, index: int = 0, phase: int = ESTIMATION) -> int:
         """With probability at least 1 - alpha, the returned class equals g(x) unless the method
         abstains (Algorithm PREDICT of Cohen et al., 2019): the top two classes of n samples are
         compared by a two-sided binomial test (``scipy.stats.binomtest``) at level alpha.
+
+        With ``seed``, the noise is the stream of (seed, ``index``, ``phase``); another ``phase``
+        than the certificate's gives noise independent of it (the cross-check predicts at attacked
+        points that way).
         """
-        counts = self._sample_noise(x, ((ESTIMATION, n),), batch_size, seed, index)[0]
+        counts = self._sample_noise(x, ((phase, n),), batch_size, seed, index)[0]
         top2 = np.argsort(-counts, kind="stable")[:2]
         nA, nB = int(counts[top2[0]]), int(counts[top2[1]])
         if binomtest(nA, nA + nB, 0.5).pvalue > alpha:

@@ -48,13 +48,16 @@ __all__ = [
     "theorem1_sufficient",
     "theorem1_necessary",
     "theorem1_certified_radius",
+    "theorem1_radius_from_terms",
     "eri",
+    "eri_from_terms",
     "eri_smoothed",
     "eri_verdict",
     "theorem3_taylor_terms",
     "theorem3_sufficient",
     "theorem3_necessary",
     "theorem3_certified_radius",
+    "theorem3_radius_from_terms",
     "propB3_sufficient",
     "propB3_necessary",
     "propB3_certified_radius",
@@ -62,6 +65,7 @@ __all__ = [
     "mme_pair_taylor_terms",
     "mme_partner_sufficient",
     "mme_partner_certified_radius",
+    "mme_partner_radius_from_terms",
     "mme_sum_form_certified_radius",
 ]
 
@@ -332,9 +336,19 @@ def theorem1_necessary(confidences, gradients, weights, y0, beta, r) -> np.ndarr
 
 def theorem1_certified_radius(confidences, gradients, weights, y0, beta) -> np.ndarray:
     """The largest ``r`` for which Eq. (4) holds: ``min_y`` of the root of ``beta W r^2 + G_y r - S_y``; shape ``(...)``."""
-    beta = require_nonnegative(beta, "beta")
     s, g, w = we_taylor_terms(confidences, gradients, weights, y0)
-    return largest_radius(beta[..., None] * w, g, s).min(axis=-1)
+    return theorem1_radius_from_terms(s, g, w, beta)
+
+
+def theorem1_radius_from_terms(s, g, weight_sum, beta) -> np.ndarray:
+    """Eq. (4)'s largest radius from its terms: ``min_y`` root of ``beta W r^2 + G_y r - S_y``; shape ``(...)``.
+
+    ``s``, ``g`` (..., C - 1) as :func:`we_taylor_terms` returns them, or a lower bound on each ``S_y`` and an
+    upper bound on each ``G_y`` (the radius only shrinks, so a certificate from bounds stays sound).
+    """
+    beta = require_nonnegative(beta, "beta")
+    w = require_positive(weight_sum, "weight_sum")
+    return largest_radius(beta[..., None] * w[..., None], g, s).min(axis=-1)
 
 
 def eri(confidences, gradients, weights, y0, r) -> np.ndarray:
@@ -342,9 +356,15 @@ def eri(confidences, gradients, weights, y0, r) -> np.ndarray:
 
     Eq. (4) for all classes is ``max_y I_y <= -beta r``; Eq. (5) is ``max_y I_y <= beta r``.
     """
-    r = require_positive(r, "r")
     s, g, w = we_taylor_terms(confidences, gradients, weights, y0)
-    return g / w - s / (r[..., None] * w)
+    return eri_from_terms(s, g, w, r)
+
+
+def eri_from_terms(s, g, weight_sum, r) -> np.ndarray:
+    """Eq. (6) from the Taylor terms ``S_y, G_y`` (..., C - 1) of :func:`we_taylor_terms`: ``G_y / W - S_y / (r W)``."""
+    r = require_positive(r, "r")
+    w = require_positive(weight_sum, "weight_sum")
+    return as_array(g, "g") / w[..., None] - as_array(s, "s") / (r[..., None] * w[..., None])
 
 
 def eri_smoothed(expected_confidences, expected_gradients, weights, y0, r) -> np.ndarray:
@@ -414,8 +434,13 @@ def theorem3_necessary(confidences, gradients, y0, beta, r) -> np.ndarray:
 
 def theorem3_certified_radius(confidences, gradients, y0, beta) -> np.ndarray:
     """The largest ``r`` for which Eq. (12) holds (``<=`` form): min over pairs of the root of ``2 beta r^2 + G r - S``."""
-    beta = require_nonnegative(beta, "beta")
     s, g = theorem3_taylor_terms(confidences, gradients, y0)
+    return theorem3_radius_from_terms(s, g, beta)
+
+
+def theorem3_radius_from_terms(s, g, beta) -> np.ndarray:
+    """Eq. (12)'s largest radius from its terms ``S, G`` (..., C - 1, C - 1) (or bounds: ``S`` lower, ``G`` upper)."""
+    beta = require_nonnegative(beta, "beta")
     return largest_radius(2.0 * beta[..., None, None], g, s).min(axis=(-2, -1))
 
 
@@ -500,9 +525,15 @@ def mme_partner_sufficient(confidences, gradients, y0, beta, r, *, strict: bool 
 
 def mme_partner_certified_radius(confidences, gradients, y0, beta) -> np.ndarray:
     """The largest r the partner condition certifies: ``min_i max_k min_{y,y'}`` of Theorem 3's root per pair."""
-    beta = require_nonnegative(beta, "beta")
     s, g = mme_pair_taylor_terms(confidences, gradients, y0)
-    pair = largest_radius(2.0 * beta[..., None, None, None, None], g, s).min(axis=(-2, -1))
+    return mme_partner_radius_from_terms(s, g, beta)
+
+
+def mme_partner_radius_from_terms(s, g, beta) -> np.ndarray:
+    """The partner condition's radius from the pair terms ``S, G`` (..., N, N, C - 1, C - 1) of
+    :func:`mme_pair_taylor_terms` (or bounds: ``S`` lower, ``G`` upper): ``min_i max_k`` of Theorem 3's radius."""
+    beta = require_nonnegative(beta, "beta")
+    pair = theorem3_radius_from_terms(s, g, beta[..., None, None])
     return pair.max(axis=-1).min(axis=-1)
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from drt_min.errors import UserError
+
+from .crosscheck.crosscheck import PROFILES, crosscheck, figure6_from_run
 from .figures import Figure4Settings, figure4, figure5
 from .mme_many import figure_mme_many, study_rows
 from .report import run_checks, write_report
@@ -19,9 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--profile", choices=["ci", "thorough"], default="ci")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--no-figures", action="store_true", help="skip Figures 4 and 5")
+    rep.add_argument("--run", default=None, help="a `drt_min run` directory: add Figure 6 of its DRT ensemble")
+    rep.add_argument("--data-dir", default="", help="directory holding mnist/ (with --run)")
     fig = sub.add_parser("figures", help="regenerate Figures 4 and 5 of Appendix D and the N > 2 MME figure (PNG + CSV)")
     fig.add_argument("--out", required=True, help="output directory")
     fig.add_argument("--seed", type=int, default=0)
+    fig.add_argument("--run", default=None, help="a `drt_min run` directory: add Figure 6 from its "
+                     "DRT ensemble (PNG + CSV)")
+    fig.add_argument("--data-dir", default="", help="directory holding mnist/ (with --run)")
+    cc = sub.add_parser("crosscheck", help="hold a trained run's certificates up against the theorems "
+                        "(seven parts, Figure 6); write crosscheck.md, CSVs and plots")
+    cc.add_argument("run_dir", help="the --out directory of `python -m drt_min run`")
+    cc.add_argument("--out", default=None, help="output directory (default: RUN_DIR/crosscheck)")
+    cc.add_argument("--images", type=int, default=None,
+                    help="images of parts 1-5 and 7 (default: the profile's; Figure 6 uses all)")
+    cc.add_argument("--profile", choices=sorted(PROFILES), default="ci")
+    cc.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:1', ...")
+    cc.add_argument("--data-dir", default="", help="directory holding mnist/ (default: the run's, "
+                    "else $DRT_DATA_DIR)")
+    cc.add_argument("--batch-size", type=int, default=4000, help="noisy inputs per forward batch")
+    cc.add_argument("--no-progress", action="store_true")
     chk = sub.add_parser("check", help="run the checks of one ledger id (or all) and print the outcomes")
     chk.add_argument("ledger_id", nargs="?", default=None)
     chk.add_argument("--profile", choices=["ci", "thorough"], default="ci")
@@ -29,15 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "report":
-        path, ok = write_report(args.out, args.profile, args.seed, figures=not args.no_figures)
+        try:
+            path, ok = write_report(args.out, args.profile, args.seed, figures=not args.no_figures,
+                                    run_dir=args.run, data_dir=args.data_dir)
+        except (UserError, OSError) as exc:
+            return _error(exc)
         print(f"wrote {path}: {'all checks passed' if ok else 'SOME CHECKS FAILED'}")
         return 0 if ok else 1
-    if args.command == "figures":
-        figure4(args.out, Figure4Settings(seed=args.seed))
-        figure5(args.out)
-        figure_mme_many(args.out, list(study_rows("ci", args.seed)))
-        print(f"wrote figure4.png, figure4.csv, figure5.png, figure5.csv, mme_many.png, mme_many.csv into {args.out}")
-        return 0
+    if args.command in ("crosscheck", "figures"):
+        try:
+            return _run_data_command(args)
+        except (UserError, OSError) as exc:
+            return _error(exc)
     rows = run_checks(args.profile, args.seed, only=args.ledger_id)
     if not rows:
         print(f"no checks for {args.ledger_id!r}", file=sys.stderr)
@@ -47,6 +71,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{status}  {r.check.ledger_id:<14} {r.check.name}  mutations caught "
               f"{sum(r.mutations_caught)}/{len(r.mutations_caught)}  {r.outcome.detail}")
     return 0 if all(r.ok for r in rows) else 1
+
+
+def _error(exc: Exception) -> int:
+    """Bad input: one line and exit status 2, as ``python -m drt_min`` does (DRT_DEBUG=1: traceback)."""
+    if os.environ.get("DRT_DEBUG", "") not in ("", "0"):
+        raise exc
+    print(f"error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
+    return 2
+
+
+def _run_data_command(args) -> int:
+    if args.command == "crosscheck":
+        out = args.out or os.path.join(args.run_dir, "crosscheck")
+        crosscheck(args.run_dir, out, images=args.images, profile=args.profile, device=args.device,
+                   data_dir=args.data_dir, batch_size=args.batch_size, progress=not args.no_progress)
+        return 0
+    written = []
+    if args.run:  # inputs first: a bad run directory fails before anything is written
+        figure6_from_run(args.run, args.out, data_dir=args.data_dir)
+        written.append("figure6.png, figure6.csv")
+    figure4(args.out, Figure4Settings(seed=args.seed))
+    figure5(args.out)
+    figure_mme_many(args.out, list(study_rows("ci", args.seed)))
+    written.insert(0, "figure4.png, figure4.csv, figure5.png, figure5.csv, mme_many.png, mme_many.csv")
+    print(f"wrote {', '.join(written)} into {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import numpy as np
 from drt_min.atomic import atomic_write_text
 
 from .checks import PROFILES, Check, CheckOutcome, all_checks
+from .crosscheck.crosscheck import figure6_from_run
+from .crosscheck.report import PAPER_FIGURE6_AUC
 from .figures import Figure4Settings, figure4, figure5
 from .mme_many import STUDY_SIZES, figure_mme_many, study_rows
 
@@ -123,15 +125,36 @@ def _mme_many_section(summary: dict, profile_name: str) -> list[str]:
             "satisfies Theorem 3's Eq. (12); the right panel shows its certified radius against the exact one."]
 
 
+def _figure6_section(f6: dict, run_dir) -> list[str]:
+    lines = ["", "## Figure 6", "", "![Figure 6](figure6.png)", "",
+             f"From the DRT ensemble of the run `{run_dir}` (`python -m verify figures --run`); data: `figure6.csv`. "
+             f"X = lambda1/lambda2 - RHS of Eq. (48) is defined on {f6['n_defined']} of {f6['n_images']} images; "
+             f"Y = 1[MME certifies a larger radius than WE] on {f6['positives']} ({f6['ties']} ties).", ""]
+    if np.isfinite(f6["auc_x"]):
+        low, high = f6["auc_x_bootstrap"]
+        side = ("above" if low > 0.5 else "not distinguishable from") + " chance"
+        paper = ("inside" if low <= PAPER_FIGURE6_AUC <= high else "outside")
+        lines.append(f"The paper reports AUC {PAPER_FIGURE6_AUC} on its MNIST ensemble. Regenerated: AUC "
+                     f"{f6['auc_x']:.3f} (95% bootstrap [{low:.3f}, {high:.3f}]): {side}, so X and Y are "
+                     f"{'positively associated as Corollary 5 predicts' if low > 0.5 else 'not shown to be associated'}; "
+                     f"the paper's value is {paper} our interval.")
+    else:
+        lines.append("AUC undefined here: Y takes one value only.")
+    return lines
+
+
 def write_report(out_dir, profile_name: str = "ci", seed: int = 0, progress: bool = True,
-                 figures: bool = True) -> tuple[Path, bool]:
-    """Run everything and write ``report.md`` (and the figures) into ``out_dir``; return (path, all passed)."""
+                 figures: bool = True, run_dir=None, data_dir: str = "") -> tuple[Path, bool]:
+    """Run everything and write ``report.md`` (and the figures) into ``out_dir``; return (path, all passed).
+
+    With ``run_dir`` (a ``drt_min run`` directory) Figure 6 of its DRT ensemble is added."""
     import scipy
     import sympy
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    f6 = figure6_from_run(run_dir, out_dir, data_dir=data_dir, progress=progress) if run_dir else None
+    out_dir.mkdir(parents=True, exist_ok=True)
     rows = run_checks(profile_name, seed, progress)
     lines = [
         "# Verification report",
@@ -167,6 +190,8 @@ def write_report(out_dir, profile_name: str = "ci", seed: int = 0, progress: boo
                   "", "## Figure 5", "", "![Figure 5](figure5.png)", "", "Data: `figure5.csv`.", "",
                   _figure5_comparison(data)]
         lines += _mme_many_section(figure_mme_many(out_dir, list(study_rows(profile_name, seed))), profile_name)
+    if f6 is not None:
+        lines += _figure6_section(f6, run_dir)
     lines += ["", f"Total time {time.perf_counter() - start:.0f} s."]
     ok = all(r.ok for r in rows)
     path = out_dir / "report.md"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import asdict, dataclass, field
 
-from .evidence_verify import VERIFY_EVIDENCE
+from .evidence_verify import CROSSCHECK_FINDINGS, VERIFY_EVIDENCE
 
 __all__ = ["Statement", "STATUSES", "KINDS", "VERIFICATIONS", "PARTS", "all_statements", "by_id", "substantive_errors"]
 
@@ -40,7 +40,9 @@ class Statement:
     ``evidence`` lists pytest node ids (``tests/...py::test_name``) that check it.
     ``code`` lists the dotted names of the functions that implement it.
     ``kind`` (one of :data:`KINDS`) says what the departure from the paper is; ``readings`` gives, for an
-    extraction ambiguity, each reading with its verdict; ``in_paper`` is False for statements of ours.
+    extraction ambiguity, each reading with its verdict; ``in_paper`` is False for statements of ours;
+    ``trained`` says what the cross-check of a trained DRT ensemble found (agrees or disagrees with the
+    paper), from :data:`theory.ledger.evidence_verify.CROSSCHECK_FINDINGS`.
     """
 
     id: str
@@ -57,6 +59,7 @@ class Statement:
     kind: str = ""
     readings: tuple[str, ...] = ()
     in_paper: bool = True
+    trained: str = ""
     part: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -101,8 +104,9 @@ def all_statements() -> list[Statement]:
             if extra and verification == "symbolic":
                 verification = "both"
             out.append(Statement(**{**asdict(entry), "part": part, "evidence": entry.evidence + extra,
-                                    "verification": verification}))
-    unknown = set(VERIFY_EVIDENCE) - seen
+                                    "verification": verification,
+                                    "trained": CROSSCHECK_FINDINGS.get(entry.id, entry.trained)}))
+    unknown = (set(VERIFY_EVIDENCE) | set(CROSSCHECK_FINDINGS)) - seen
     if unknown:
         raise ValueError(f"verify evidence for unknown ledger ids: {sorted(unknown)}")
     return out

@@ -311,3 +311,49 @@ VERIFY_EVIDENCE: dict[str, tuple[str, ...]] = {
         "tests/verify/test_coverage.py::test_every_quantitative_statement_has_a_check_with_a_mutation",
     ),
 }
+
+_CC = "tests/verify/crosscheck/"
+#: Tests of the cross-check of trained ensembles (``python -m verify crosscheck``, :mod:`verify.crosscheck`),
+#: each on a small ensemble with exact smoothed confidences; merged into the evidence above.
+CROSSCHECK_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "thm2": (_CC + "test_parts.py::test_part1_second_derivative_bounds_contain_the_exact_values",),
+    "thm2-tight": (_CC + "test_parts.py::test_part1_flags_a_constant_below_the_truth",),
+    "cor2": (_CC + "test_parts.py::test_part2_bounds_contain_the_exact_margins_and_gradient_norms",
+             _CC + "test_parts.py::test_part2_attack_breaks_a_certificate_with_a_wrongly_scaled_constant"),
+    "cor3": (_CC + "test_parts.py::test_part2_attack_breaks_a_certificate_with_a_wrongly_scaled_constant",),
+    "mme-n": (_CC + "test_parts.py::test_part2_attack_breaks_a_certificate_with_a_wrongly_scaled_constant",),
+    "eri7": (_CC + "test_parts.py::test_part2_bounds_contain_the_exact_margins_and_gradient_norms",),
+    "cor1-we": (_CC + "test_parts.py::test_corollary1_prediction_meets_its_hypothesis",),
+    "cor1-mme": (_CC + "test_parts.py::test_corollary1_prediction_meets_its_hypothesis",),
+    "cor4-threshold": (_CC + "test_parts.py::test_corollary4_prediction_matches_the_theory",),
+    "cor5": (_CC + "test_parts.py::test_part6_auc_swaps_with_the_labels",
+             _CC + "test_parts.py::test_part6_lambda_proxies_follow_their_definitions"),
+    "lemA1": (_CC + "test_parts.py::test_part7_an_inflated_certificate_is_caught",),
+}
+for _id, _tests in CROSSCHECK_EVIDENCE.items():
+    VERIFY_EVIDENCE[_id] = VERIFY_EVIDENCE.get(_id, ()) + _tests
+
+#: What the cross-check of the ``cpu`` preset's trained DRT ensemble found (docs/verify/crosscheck/crosscheck.md,
+#: section in brackets): whether it agrees with the paper. Rendered in docs/ledger.md beside each entry.
+CROSSCHECK_FINDINGS: dict[str, str] = {
+    "thm2": "agrees (section 1): no directional second derivative of the members' soft-smoothed confidences is "
+            "certainly above the bound; the largest estimate is about 5% of the paper's 2/sigma^2.",
+    "thm2-tight": "agrees (section 1): every upper confidence bound stays below 2 phi(1)/sigma^2 (the largest is "
+                  "about two thirds of it); trained members are far from the extremal function.",
+    "cor2": "agrees (section 2): the attack breaks no certified radius; the certificate is sound but about 0.6 "
+            "(tight beta) or 0.4 (paper's beta) of the Cohen radius of the same images.",
+    "cor3": "agrees (section 2): no certified radius of the soft MME (best pair, and the N-member partner form) "
+            "is broken by the attack.",
+    "mme-n": "agrees (section 2): the partner certificate of the three-member soft MME is never broken by the attack.",
+    "eri7": "agrees (section 3): the ERI rank-correlates with the Cohen radius (Spearman about -0.98) and DRT "
+            "lowers it against the rho = 0 control (Wilcoxon p < 1e-4).",
+    "cor1-we": "no prediction (section 4): trained members' smoothed gradients are nearly parallel (median cos "
+               "about 0.97), so the corollary rarely predicts R > r; where it did (control) the two-member EBS "
+               "ensemble did not beat both members.",
+    "cor1-mme": "no prediction (section 4): as for WE; the condition almost never fires on trained pairs.",
+    "cor4-threshold": "agrees (section 5): when p exceeds the threshold, EBS certifies more than EAS in 57 of 58 "
+                      "(DRT) and 134 of 135 (control) pairs; the condition is sufficient, far from necessary.",
+    "cor5": "agrees in direction, weaker (section 6, Figure 6): AUC 0.565 [0.526, 0.603] against the paper's 0.66.",
+    "lemA1": "agrees (section 7): SmoothAdv inside 0.99 x the certified radius never made PREDICT disagree with a "
+             "certificate (0 of 170).",
+}

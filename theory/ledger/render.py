@@ -89,6 +89,8 @@ def render_markdown(entries: list[Statement] | None = None) -> str:
             out.append("")
         if e.note:
             out += [f"Note: {e.note}", ""]
+        if e.trained:
+            out += [f"On a trained ensemble ([cross-check](verify/crosscheck/crosscheck.md)): {e.trained}", ""]
         if e.code:
             out.append("Code: " + ", ".join(f"`{c}`" for c in e.code))
             out.append("")

@@ -1,0 +1,601 @@
+"""The cross-check's report: ``crosscheck.md``, one CSV per table, the plots, the refutations.
+
+Everything is computed from the data of :func:`verify.crosscheck.crosscheck.crosscheck` by the pure
+functions of :mod:`verify.crosscheck.parts`; this module only summarises, formats and writes
+(atomically: a reader never sees half a file). Numbers the paper reports appear only as text next to
+ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pathlib
+
+import numpy as np
+from scipy import stats
+
+from drt_min.atomic import atomic_open, atomic_save_figure, atomic_write_text
+from drt_min.certify import library_versions
+
+from . import parts as P
+from .roc import plot_roc, roc_curve
+
+__all__ = ["write_report", "write_figure6", "summarise", "PAPER_FIGURE6_AUC"]
+
+#: The AUC that Appendix D.5.3 reports for Figure 6 (shown beside ours; never used as an expectation).
+PAPER_FIGURE6_AUC = 0.66
+
+
+def _csv_text(header: list[str], rows) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
+    return buf.getvalue()
+
+
+def _fmt(v, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+
+def _prop(p: dict) -> str:
+    if p["n"] == 0:
+        return "- (0 cases)"
+    return f"{p['k']}/{p['n']} = {p['rate']:.3f} [{p['low']:.3f}, {p['high']:.3f}]"
+
+
+def _table(header: list[str], rows) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+# ------------------------------------------------------------------------------------------ summaries
+
+
+def _part2_rows(stage_data: dict) -> list[dict]:
+    ens = stage_data["ensemble"]
+    rows = []
+    for rec in stage_data["records"]:
+        i, label = rec["index"], rec["label"]
+        rad = rec["radii"]
+        at = {k: (v if (rec["y_mme"] if k.startswith(("mme", "pair")) else rec["y_we"]) == label else 0.0)
+              for k, v in rad.items() if not k.endswith("_members")}
+        rows.append({"index": i, "label": label, "y_we": rec["y_we"], "y_mme": rec["y_mme"], **at,
+                     "pair_members": "".join(map(str, rad["pair_tight_members"])),
+                     "cohen_we": float(ens.radius("we", [i])[0]), "cohen_mme": float(ens.radius("mme", [i])[0]),
+                     "we_necessary_fails_at": rec["we_necessary_fails_at"], "eri": rec["eri"]})
+    return rows
+
+
+def summarise(data: dict) -> dict:
+    """Every table of the report, as plain numbers."""
+    level = data["descriptive_level"]
+    sigma = data["sigma"]
+    out: dict = {"part1": {}, "part2": {}, "part3": {}, "part4": {}, "part5": {}}
+    for stage, sd in data["ensembles"].items():
+        ens = sd["ensemble"]
+        n_members = len(ens.weights)
+        out["part1"][stage] = P.theorem2_summary([r["second"] for r in sd["records"]], n_members, sigma,
+                                                 data["betas"]["tight"], data["betas"]["paper"])
+        rows = _part2_rows(sd)
+        out["part2"][stage] = {"rows": rows}
+        cert = {}
+        for name, ref in (("we_paper", "cohen_we"), ("we_tight", "cohen_we"), ("we_soft", "cohen_we"),
+                          ("mme_paper", "cohen_mme"), ("mme_tight", "cohen_mme"),
+                          ("pair_paper", "cohen_mme"), ("pair_tight", "cohen_mme")):
+            a = np.array([r[name] for r in rows])
+            b = np.array([r[ref] for r in rows])
+            both = (a > 0) & (b > 0)
+            cert[name] = {"certified": P.proportion(int((a > 0).sum()), len(a), level),
+                          "median": float(np.median(a)), "mean": float(a.mean()), "reference": ref,
+                          "median_ratio": float(np.median(a[both] / b[both])) if both.any() else float("nan"),
+                          "max_ratio": float((a[both] / b[both]).max()) if both.any() else float("nan"),
+                          "spearman": P.spearman(a, b)}
+        for ref in ("cohen_we", "cohen_mme"):
+            b = np.array([r[ref] for r in rows])
+            cert[ref] = {"certified": P.proportion(int((b > 0).sum()), len(b), level),
+                         "median": float(np.median(b)), "mean": float(b.mean())}
+        out["part2"][stage]["certificates"] = cert
+        eri = np.array([r["eri"] for r in rows])
+        out["part3"][stage] = {"eri": eri, "cohen_we": np.array([r["cohen_we"] for r in rows]),
+                               "spearman": P.spearman(eri, [r["cohen_we"] for r in rows]),
+                               "quartiles": np.percentile(eri, [25, 50, 75]).tolist()}
+        out["part4"][stage] = _part4(sd, level)
+        out["part5"][stage] = _part5(sd, level)
+    if "control" in out["part3"]:
+        d = out["part3"]["drt"]["eri"] - out["part3"]["control"]["eri"]
+        test = stats.wilcoxon(d) if np.any(d != 0) else None
+        out["part3"]["shift"] = {"median_difference": float(np.median(d)), "n": int(d.size),
+                                 "lower_share": P.proportion(int((d < 0).sum()), d.size, level),
+                                 "wilcoxon_p": float(test.pvalue) if test is not None else float("nan")}
+    out["part2"]["attacks"] = _attack_summary(data, level)
+    out["part6"] = _part6(data)
+    out["part7"] = _part7(data, level)
+    return out
+
+
+def _part4(sd: dict, level: float) -> dict:
+    ens = sd["ensemble"]
+    indices = ens.manifest["all_indices"]
+    members = [p for p in ens.manifest["protocols"] if p.startswith("member")]
+    best = np.max([ens.radius(m, indices) for m in members], axis=0)
+    res = {"images": len(indices)}
+    for protocol in ("we", "mme"):
+        r = ens.radius(protocol, indices)
+        res[protocol] = {"beats_best": P.proportion(int((r > best).sum()), len(r), level / 4),
+                         "loses_to_best": P.proportion(int((r < best).sum()), len(r), level / 4),
+                         "ties": int((r == best).sum())}
+    for kind in ("we", "mme"):
+        applicable = [row for row in sd["pairs"] if row[f"cor1_{kind}"] is not None]
+        observed = np.array([row[f"r_{kind}"] > max(row["r_i"], row["r_k"]) for row in applicable], dtype=bool)
+        predicted = np.array([row[f"cor1_{kind}"]["predicts_larger"] for row in applicable], dtype=bool)
+        res[f"cor1_{kind}"] = _confusion(predicted, observed, level)
+        res[f"cor1_{kind}"]["pairs"] = len(sd["pairs"])
+        res[f"cor1_{kind}"]["cos_median"] = float(np.median([row[f"cor1_{kind}"]["cos"] for row in applicable])) \
+            if applicable else float("nan")
+    return res
+
+
+def _part5(sd: dict, level: float) -> dict:
+    ens = sd["ensemble"]
+    indices = ens.manifest["all_indices"]
+    eas, mme = ens.radius("eas", indices), ens.radius("mme", indices)
+    res = {"images": len(indices),
+           "eas_larger": P.proportion(int((eas > mme).sum()), len(indices), level / 2),
+           "ebs_larger": P.proportion(int((mme > eas).sum()), len(indices), level / 2),
+           "ties": int((eas == mme).sum())}
+    applicable = [row for row in sd["pairs"] if row["cor4"] is not None]
+    predicted = np.array([row["cor4"]["predicts_ebs"] for row in applicable], dtype=bool)
+    observed = np.array([row["r_mme"] > row["r_eas"] for row in applicable], dtype=bool)
+    res["cor4"] = _confusion(predicted, observed, level)
+    res["cor4"]["pairs"] = len(sd["pairs"])
+    return res
+
+
+def _confusion(predicted: np.ndarray, observed: np.ndarray, level: float) -> dict:
+    n = int(predicted.size)
+    tp = int((predicted & observed).sum())
+    tn = int((~predicted & ~observed).sum())
+    return {"n": n, "tp": tp, "fp": int((predicted & ~observed).sum()),
+            "fn": int((~predicted & observed).sum()), "tn": tn,
+            "accuracy": P.proportion(tp + tn, n, level),
+            "precision": P.proportion(tp, int(predicted.sum()), level),
+            "base_rate": P.proportion(int(observed.sum()), n, level)}
+
+
+def _attack_summary(data: dict, level: float) -> dict:
+    soft = data["soft_attacks"]
+    records = {r["index"]: r for r in data["ensembles"]["drt"]["records"]}
+    out = {"delta": soft["delta"]}
+    refutations = []
+    for name in ("we", "mme"):
+        rows = soft[name]
+        certs = ("we_paper", "we_tight", "we_soft") if name == "we" else ("mme_paper", "mme_tight")
+        confirmed = [r for r in rows if r["confirmed"]]
+        for r in confirmed:
+            rad = records[r["index"]]["radii"]
+            broken = [c for c in certs if r["distance"] < rad[c]]
+            if broken:
+                refutations.append({**r, "kind": name, "certificates": broken,
+                                    "radii": {c: rad[c] for c in certs}})
+        out[name] = {"attacked": len(rows), "confirmed": len(confirmed),
+                     "refuted": sum(1 for x in refutations if x["kind"] == name),
+                     "median_objective": float(np.median([r["estimate"] for r in rows])) if rows else float("nan")}
+    nec = soft["we_necessary"]
+    out["we_necessary"] = {"images_failing": len(nec),
+                           "found": P.proportion(sum(r["confirmed"] for r in nec), len(nec), level)}
+    out["refutations"] = refutations
+    return out
+
+
+def _part6(data: dict) -> dict:
+    return _figure6_data(data["ensembles"]["drt"]["ensemble"], data["lambdas"], data["profile"]["bootstrap"])
+
+
+def _figure6_data(ens, lambdas: list[dict], bootstrap: int) -> dict:
+    idx = [p["index"] for p in lambdas]
+    fig = P.figure6_table(lambdas, ens.radius("mme", idx), ens.radius("we", idx), len(ens.weights),
+                          resamples=bootstrap, seed=0)
+    fig["index"] = idx
+    fig["proxies"] = lambdas
+    return fig
+
+
+def write_figure6(out_dir, ens, lambdas: list[dict], *, bootstrap: int) -> dict:
+    """Figure 6 alone (``python -m verify figures --run``): figure6.png and figure6.csv."""
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    f6 = _figure6_data(ens, lambdas, bootstrap)
+    _figure6_plot(out_dir, f6)
+    atomic_write_text(out_dir / "figure6.csv", _figure6_csv(f6))
+    return f6
+
+
+def _part7(data: dict, level: float) -> dict:
+    ens = data["ensembles"]["drt"]["ensemble"]
+    alpha = float(ens.manifest["alpha"])
+    out = {"alpha": alpha}
+    for protocol, rows in data["hard_attacks"].items():
+        dis = sum(1 for r in rows if r["predict"] >= 0 and r["predict"] != r["certified"])
+        abst = sum(1 for r in rows if r["predict"] < 0)
+        out[protocol] = {"attacked": len(rows), "disagree": dis, "abstain": abst,
+                         "disagree_rate": P.proportion(dis, len(rows), level),
+                         "p_value": P.binomial_excess(dis, len(rows), 2 * alpha), "rows": rows}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ plots
+
+
+def _plots(out_dir: pathlib.Path, data: dict, s: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sigma = data["sigma"]
+    # part 1
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for stage, sd in data["ensembles"].items():
+        n_members = len(sd["ensemble"].weights)
+        for name, sl, style in (("gradient", slice(0, n_members), "-"), ("random", slice(n_members, None), ":")):
+            v = np.concatenate([np.abs(r["second"]["estimate"][sl]).ravel() for r in sd["records"]]) * sigma ** 2
+            ax.hist(v, bins=60, histtype="step", linestyle=style, label=f"{stage}, {name} directions")
+    ax.axvline(data["betas"]["tight"] * sigma ** 2, color="k", label="tight constant 2 phi(1)")
+    largest_upper = max(t[k]["max_upper"] for t in s["part1"].values() for k in ("gradient", "random"))
+    ax.axvline(largest_upper * sigma ** 2, color="k", linestyle="--", label="largest upper bound")
+    ax.set_yscale("log")
+    ax.set_xlabel("sigma^2 |u^T H u| of a member's soft-smoothed confidence (estimates)")
+    ax.set_ylabel("count (log scale)")
+    ax.set_title(f"Theorem 2 on the trained members (paper's constant: {data['betas']['paper'] * sigma ** 2:g})")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    atomic_save_figure(fig, out_dir / "part1_theorem2.png")
+    plt.close(fig)
+    # part 2
+    rows = s["part2"]["drt"]["rows"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    for ax, (name, ref, title) in zip(axes, (("we_tight", "cohen_we", "soft WE, Cor. 2 (tight beta)"),
+                                             ("we_soft", "cohen_we", "soft WE, Lemma A.1 on G"),
+                                             ("mme_tight", "cohen_mme", "soft MME, partner cond. (tight)"))):
+        a, b = np.array([r[name] for r in rows]), np.array([r[ref] for r in rows])
+        ax.scatter(b, a, s=8, alpha=0.6)
+        top = max(a.max(initial=0), b.max(initial=0), 1e-3) * 1.05
+        ax.plot([0, top], [0, top], "k--", lw=0.8)
+        ax.set_xlabel(f"run's Cohen radius ({ref[6:].upper()}, hard EBS)")
+        ax.set_ylabel("certified radius")
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    atomic_save_figure(fig, out_dir / "part2_certificates.png")
+    plt.close(fig)
+    # part 3
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for stage in data["ensembles"]:
+        ax.hist(s["part3"][stage]["eri"], bins=40, histtype="step", label=stage)
+    ax.set_xlabel(f"max_y ERI (Eq. 7) at r = {sigma / 2:g} (smaller: more robust)")
+    ax.set_ylabel("images")
+    ax.legend()
+    fig.tight_layout()
+    atomic_save_figure(fig, out_dir / "part3_eri.png")
+    plt.close(fig)
+    _figure6_plot(out_dir, s["part6"])
+
+
+def _figure6_plot(out_dir: pathlib.Path, f6: dict) -> None:
+    curves = []
+    for name, label in (("x", "X = lambda1/lambda2 - RHS(48)"), ("ratio", "lambda1/lambda2")):
+        score = f6[name]
+        ok = np.isfinite(score)
+        if np.isfinite(f6[f"auc_{name}"]):
+            fpr, tpr, _ = roc_curve(score[ok], f6["y"][ok])
+            curves.append((fpr, tpr, f"{label}: AUC {f6[f'auc_{name}']:.3f}"))
+    if not curves:  # Y has one class (or X is nowhere defined): the chance line and why
+        curves = [(np.array([0.0, 1.0]), np.array([0.0, 1.0]),
+                   f"no ROC: Y = 1 on {f6['positives']} of {f6['n_images']} images, X defined on "
+                   f"{f6['n_defined']}")]
+    plot_roc(out_dir / "figure6.png", curves, title="Figure 6: MME certifies more than WE",
+             reference_auc=PAPER_FIGURE6_AUC, reference_label="paper")
+
+
+# ------------------------------------------------------------------------------------------ files
+
+
+def _csvs(out_dir: pathlib.Path, data: dict, s: dict) -> list[str]:
+    files = {}
+    rows1 = []
+    for stage, sd in data["ensembles"].items():
+        n_members = len(sd["ensemble"].weights)
+        for rec in sd["records"]:
+            sec = rec["second"]
+            for d in range(sec["estimate"].shape[0]):
+                kind = "gradient" if d < n_members else "random"
+                rows1.append([stage, rec["index"], d, kind, float(np.abs(sec["estimate"][d]).max()),
+                              float(np.maximum(sec["lower"][d], -sec["upper"][d]).max()),
+                              float(np.median(sec["halfwidth"][d]))])
+    files["part1_theorem2.csv"] = _csv_text(["ensemble", "index", "direction", "kind", "max_abs_estimate",
+                                             "max_certain", "median_halfwidth"], rows1)
+    header2 = ["ensemble", "index", "label", "y_we", "y_mme", "we_paper", "we_tight", "we_soft", "mme_paper",
+               "mme_tight", "pair_paper", "pair_tight", "pair_members", "cohen_we", "cohen_mme",
+               "we_necessary_fails_at", "eri"]
+    files["part2_certificates.csv"] = _csv_text(
+        header2, [[stage] + [r[h] for h in header2[1:]] for stage in s["part2"] if stage in data["ensembles"]
+                  for r in s["part2"][stage]["rows"]])
+    att = []
+    for name in ("we", "mme", "we_necessary"):
+        for r in data["soft_attacks"][name]:
+            att.append([name, r["index"], r["y0"], r["attack_radius"], r["distance"], r["estimate"],
+                        int(r["confirmed"])])
+    files["part2_attacks.csv"] = _csv_text(["target", "index", "y0", "attack_radius", "distance",
+                                            "objective_estimate", "confirmed_adversarial"], att)
+    pairs = []
+    for stage, sd in data["ensembles"].items():
+        for row in sd["pairs"]:
+            c1w, c1m, c4 = row["cor1_we"], row["cor1_mme"], row["cor4"]
+            pairs.append([stage, row["index"], row["pair"], row["r_we"], row["r_mme"], row["r_i"], row["r_k"],
+                          row["r_eas"], c1w["R"] if c1w else "", int(c1w["predicts_larger"]) if c1w else "",
+                          c1m["R"] if c1m else "", int(c1m["predicts_larger"]) if c1m else "",
+                          c4["p"] if c4 else "", c4["threshold"] if c4 else "",
+                          int(c4["predicts_ebs"]) if c4 else ""])
+    files["part4_5_pairs.csv"] = _csv_text(["ensemble", "index", "pair", "r_we", "r_mme", "r_member_i",
+                                            "r_member_k", "r_eas", "cor1_we_R", "cor1_we_predicts_larger",
+                                            "cor1_mme_R", "cor1_mme_predicts_larger", "cor4_p",
+                                            "cor4_threshold", "cor4_predicts_ebs"], pairs)
+    files["figure6.csv"] = _figure6_csv(s["part6"])
+    rows7 = [[proto, r["index"], r["certified"], r["radius"], r["distance"], r["predict"]]
+             for proto in ("we", "mme") for r in s["part7"][proto]["rows"]]
+    files["part7_attacks.csv"] = _csv_text(["protocol", "index", "certified", "radius", "distance", "predict"],
+                                           rows7)
+    for name, text in files.items():
+        atomic_write_text(out_dir / name, text)
+    return sorted(files)
+
+
+def _figure6_csv(f6: dict) -> str:
+    return _csv_text(["index", "lambda1", "lambda2", "mu", "s", "s_f", "lambda_ratio", "X", "Y_mme_larger"],
+                     [[i, p["lambda1"], p["lambda2"], p["mu"], p["s"], p["s_f"], float(r), float(x), int(y)]
+                      for i, p, r, x, y in zip(f6["index"], f6["proxies"], f6["ratio"], f6["x"], f6["y"])])
+
+
+def _markdown(data: dict, s: dict, files: list[str]) -> str:
+    prof, sigma = data["profile"], data["sigma"]
+    drt = data["ensembles"]["drt"]["ensemble"]
+    man = drt.manifest
+    lines = ["# Cross-check: the run's certificates against the theorems", "",
+             f"Run `{data['run_dir']}`, profile `{data['profile_name']}`. Everything below comes from "
+             "the run's checkpoints and noise streams; a rerun of the command gives the same numbers.", "",
+             "| | |", "|---|---|"]
+    for stage, sd in data["ensembles"].items():
+        e = sd["ensemble"]
+        lines.append(f"| {stage} checkpoint | `checkpoints/{stage}.pt` of the run, sha256 `{e.meta['sha256']}` |")
+    lines += [f"| certification | sigma = {sigma:g}, n0 = {man['n0']}, n = {man['n']}, alpha = {man['alpha']:g}, "
+              f"noise seed {man['seed']}, WE weights {list(drt.weights)} |",
+              f"| images | parts 1-5 and 7: the first {len(data['indices'])} certified images (indices "
+              f"{data['indices'][0]}..{data['indices'][-1]}); part 6: all {len(man['all_indices'])} |",
+              f"| samples per image | selection {man['n0']} (centring, y0), estimation {prof['bank']} (Stein), "
+              f"directions {prof['direction_samples']}, Figure 6 {prof['lambda_samples'] or man['n']} |",
+              f"| bounds | each family (one part, one ensemble) holds simultaneously with probability "
+              f">= 1 - {data['family_level']:g} (Bonferroni over images and quantities); descriptive "
+              f"intervals are {100 * (1 - data['descriptive_level']):g}% Clopper-Pearson |",
+              f"| device, versions | {data['device']}; " + ", ".join(f"{k} {v}" for k, v in
+                                                                   library_versions().items()) + " |",
+              "| time | " + ", ".join(f"{k[:-2]} {v:.0f} s" for k, v in data["timings"].items()) + " |", ""]
+    for stage, sd in data["ensembles"].items():
+        chk = sd["certificate_check"]
+        verdict = "all equal" if not chk["mismatches"] else f"{len(chk['mismatches'])} MISMATCHES: {chk['mismatches'][:5]}"
+        lines.append(f"Certificate check ({stage}): the cross-check's own samples recompute the run's "
+                     f"TSV rows (prediction and radius) for {chk['images']} images x {chk['protocols']} "
+                     f"EBS protocols: {verdict}.")
+    lines.append("")
+
+    # part 1
+    lines += ["## 1. Theorem 2 on the trained members", "",
+              "Directional second derivatives u^T H u of every member's soft-smoothed confidence "
+              "g_j^c = E f_j^c(x0 + eps), by Stein's identity E[(f - c)(t^2 - 1)]/sigma^2 (t = u.eps/sigma), "
+              "along each member's gradient direction (estimated on independent samples) and along "
+              f"{prof['random_directions']} random directions per image, for all classes. Values are "
+              f"scaled by sigma^2: the tight constant is 2 phi(1) = {data['betas']['tight'] * sigma ** 2:.4f}, "
+              f"the paper's 2/sigma^2 is {data['betas']['paper'] * sigma ** 2:g}.", ""]
+    lines += ["'Certain value': max(lower bound, -upper bound), the |u^T H u| that is certainly reached "
+              "(negative: none is). 'Upper bound': the largest |u^T H u| the bounds allow.", ""]
+    rows = []
+    for stage, t in s["part1"].items():
+        for kind in ("gradient", "random"):
+            v = t[kind]
+            rows.append([stage, kind, v["count"], _fmt(v["max_estimate"] * sigma ** 2, 4),
+                         _fmt(v["max_certain"] * sigma ** 2, 4), _fmt(v["max_upper"] * sigma ** 2, 4),
+                         v["above_tight"], _fmt(v["halfwidth_median"] * sigma ** 2, 3)])
+    lines += _table(["ensemble", "directions", "estimates", "largest |estimate|", "largest certain value",
+                     "largest upper bound", "certainly above tight", "median half-width"], rows)
+    bug = sum(t[k]["above_tight"] for t in s["part1"].values() for k in ("gradient", "random"))
+    largest = max(t[k]["max_estimate"] for t in s["part1"].values() for k in ("gradient", "random"))
+    lines += ["", ("**No value is certainly above the tight constant** (a value above it would be a bug: "
+                   "the constant is the supremum over all [0, 1]-valued f). " if not bug else
+                   f"**{bug} bounds lie above the tight constant: a bug in the estimator or the constant.** ")
+              + f"The largest estimate is {largest * sigma ** 2 / 2:.3f} of the paper's constant and "
+              f"{largest / data['betas']['tight']:.3f} of the tight one: the members are far smoother "
+              "than the worst case. ![part 1](part1_theorem2.png)", ""]
+
+    # part 2
+    cert = s["part2"]["drt"]["certificates"]
+    lines += ["## 2. Corollaries 2 and 3 as certificates for the soft-smoothed DRT ensemble", "",
+              "Radii at the true label (0 where the ensemble predicts another class at x0) from lower "
+              "bounds on the smoothed margins (Maurer-Pontil) and upper bounds on their gradient norms "
+              "(Stein's identity with a dimension-free split-sample bound, "
+              "`verify.crosscheck.bounds.gradient_norm_bounds_split`). WE: Corollary 2 (Theorem 1). "
+              "MME: the partner condition (ledger `mme-n`; for N = 2 it is Corollary 3); 'best pair': "
+              "Corollary 3 for the two-member soft MME of the best pair of members. 'Lemma A.1 on G': "
+              "(sigma/2)(Phi^-1(G_A) - Phi^-1(G_B)) for the soft WE. Cohen: the run's hard-vote EBS "
+              "certificate.", ""]
+    rows = []
+    for name, label in (("we_paper", "WE, beta = 2/sigma^2"), ("we_tight", "WE, tight beta"),
+                        ("we_soft", "WE, Lemma A.1 on G"), ("mme_paper", "MME partner, beta = 2/sigma^2"),
+                        ("mme_tight", "MME partner, tight beta"), ("pair_paper", "best pair, beta = 2/sigma^2"),
+                        ("pair_tight", "best pair, tight beta"), ("cohen_we", "Cohen, EBS WE (run)"),
+                        ("cohen_mme", "Cohen, EBS MME (run)")):
+        c = cert[name]
+        sp = c.get("spearman")
+        rows.append([label, _prop(c["certified"]), _fmt(c["median"]), _fmt(c["mean"]),
+                     _fmt(c.get("median_ratio")), _fmt(sp["rho"]) if sp else "-"])
+    lines += _table(["certificate", "certified (r > 0)", "median r", "mean r",
+                     "median ratio to Cohen (both > 0)", "Spearman with Cohen"], rows)
+    att = s["part2"]["attacks"]
+    lines += ["", "![part 2](part2_certificates.png)", "",
+              f"Attacks (PGD, {prof['attack_steps']} steps, {prof['attack_draws']} fixed noise draws, on the "
+              "Monte-Carlo soft WE margin or soft MME value) inside the largest certified radius of each "
+              f"image; a point counts as adversarial only if {prof['verify_samples']} fresh samples prove it "
+              f"(each bound at {att['delta']:.2g}).", ""]
+    lines += _table(["target", "images attacked", "proved adversarial", "inside a certified radius"],
+                    [["soft WE", att["we"]["attacked"], att["we"]["confirmed"], att["we"]["refuted"]],
+                     ["soft MME", att["mme"]["attacked"], att["mme"]["confirmed"], att["mme"]["refuted"]]])
+    lines += ["", ("**No certificate was broken.**" if not att["refutations"] else
+                   f"**{len(att['refutations'])} certified radii were broken** (points in `refutations.npz`): " +
+                   "; ".join(f"image {r['index']} ({r['kind']}, distance {r['distance']:.4f} < "
+                             f"{', '.join(r['certificates'])})" for r in att["refutations"][:10])),
+              "", f"Necessary condition (Corollary 2, Eq. 22, tight beta): it provably fails at some radius for "
+              f"{att['we_necessary']['images_failing']} of {len(data['indices'])} images; at that radius the "
+              f"attack proved an adversarial point for {_prop(att['we_necessary']['found'])}.", ""]
+
+    # part 3
+    p3 = s["part3"]
+    lines += ["## 3. The Ensemble Robustness Indicator (Eq. 7)", "",
+              f"max_y I_y at r = sigma/2 = {sigma / 2:g} for the soft-smoothed WE, from unbiased split-half "
+              "estimates of the gradient norms (smaller is more robust).", ""]
+    rows = [[stage, *[_fmt(q) for q in p3[stage]["quartiles"]], _fmt(p3[stage]["spearman"]["rho"]),
+             _fmt(p3[stage]["spearman"]["p"])] for stage in data["ensembles"]]
+    lines += _table(["ensemble", "25%", "median", "75%", "Spearman with Cohen WE radius", "p"], rows)
+    if "shift" in p3:
+        sh = p3["shift"]
+        lines += ["", f"DRT minus control, paired over {sh['n']} images: median difference "
+                  f"{sh['median_difference']:.4g}; DRT lower on {_prop(sh['lower_share'])}; Wilcoxon "
+                  f"signed-rank p = {sh['wilcoxon_p']:.3g}. ![part 3](part3_eri.png)"]
+    lines.append("")
+
+    # part 4
+    lines += ["## 4. Ensemble against single models (Corollary 1, Tables 14-15)", "",
+              "(a) The run's certificates on all images: the EBS ensemble's radius against its best "
+              "member's from the same noise (intervals Bonferroni over the four rates).", ""]
+    rows = []
+    for stage, r in s["part4"].items():
+        for proto in ("we", "mme"):
+            rows.append([stage, proto.upper(), _prop(r[proto]["beats_best"]), _prop(r[proto]["loses_to_best"]),
+                         r[proto]["ties"]])
+    lines += _table(["ensemble", "protocol", "beats best member", "below best member", "ties"], rows)
+    lines += ["", "(b) Corollary 1 (corrected: max(cos, 0)) for each pair of members on the cross-check's "
+              "images: C from the smoothed margins, cos(theta) from unbiased gradient Gram estimates, r the "
+              "pair's common soft certificate, Delta the smallest value meeting the smoothness hypothesis "
+              "with the tight beta. Prediction: R > r. Outcome: the two-member EBS ensemble's Cohen radius "
+              "exceeds both members' (same noise). The corollary speaks of the soft-smoothed pair and its "
+              "Taylor certificate; the outcome is the practical reading (the certifier people use), so a "
+              "false positive here is a failed prediction, not a counterexample.", ""]
+    rows = []
+    for stage, r in s["part4"].items():
+        for kind in ("we", "mme"):
+            c = r[f"cor1_{kind}"]
+            rows.append([stage, kind.upper(), f"{c['n']}/{c['pairs']}", f"{c['tp']}/{c['fp']}/{c['fn']}/{c['tn']}",
+                         _prop(c["precision"]), _prop(c["accuracy"]), _prop(c["base_rate"]),
+                         _fmt(c["cos_median"])])
+    lines += _table(["ensemble", "protocol", "applies", "TP/FP/FN/TN", "precision (R > r predicted)",
+                     "accuracy", "outcome rate", "median cos"], rows)
+    lines.append("")
+
+    # part 5
+    lines += ["## 5. EAS against EBS (Theorem 5 corrected, Corollary 4)", "",
+              "(a) The run's EAS certificate (corrected Theorem 5, Bonferroni over members) against the EBS "
+              "MME certificate on all images.", ""]
+    rows = [[stage, _prop(r["eas_larger"]), _prop(r["ebs_larger"]), r["ties"]] for stage, r in s["part5"].items()]
+    lines += _table(["ensemble", "EAS larger", "EBS MME larger", "ties"], rows)
+    lines += ["", "(b) Corollary 4 per pair of members: p > threshold predicts that EBS (MME) certifies more "
+              "than EAS; outcome from the pair's two certificates on the same noise.", ""]
+    rows = []
+    for stage, r in s["part5"].items():
+        c = r["cor4"]
+        rows.append([stage, f"{c['n']}/{c['pairs']}", f"{c['tp']}/{c['fp']}/{c['fn']}/{c['tn']}",
+                     _prop(c["precision"]), _prop(c["accuracy"]), _prop(c["base_rate"])])
+    lines += _table(["ensemble", "applies", "TP/FP/FN/TN", "precision (EBS predicted)", "accuracy",
+                     "outcome rate (EBS larger)"], rows)
+    lines += ["", "Corollaries 1 and 4 are sufficient conditions: precision is what they promise, a low "
+              "recall (many FN) is not a contradiction."]
+    lines.append("")
+
+    # part 6
+    f6 = s["part6"]
+    lines += ["## 6. Figure 6 (Appendix D.5.3)", "",
+              f"lambda1, lambda2 (the paper's average confidence portions), mu, s, s_f on "
+              f"{prof['lambda_samples'] or man['n']} samples of each image's estimation stream; "
+              f"X = lambda1/lambda2 - RHS of Eq. (48); Y = 1[MME radius > WE radius] from the run's "
+              f"certificates. X is defined on {f6['n_defined']} of {f6['n_images']} images "
+              f"(Corollary 5 needs mu > lambda2/(1 + lambda2)); Y = 1 on {f6['positives']} images, "
+              f"ties on {f6['ties']}.", ""]
+    rows = []
+    for name, label in (("x", "X"), ("ratio", "lambda1/lambda2")):
+        if np.isfinite(f6[f"auc_{name}"]):
+            b, d = f6[f"auc_{name}_bootstrap"], f6[f"auc_{name}_delong"]
+            rows.append([label, f6[f"auc_{name}_n"], f"{f6[f'auc_{name}']:.3f}", f"[{b[0]:.3f}, {b[1]:.3f}]",
+                         f"[{d[0]:.3f}, {d[1]:.3f}]"])
+        else:
+            rows.append([label, "-", "undefined (one class only)", "-", "-"])
+    lines += _table(["score", "images", "AUC", "95% bootstrap", "95% DeLong"], rows)
+    lines += ["", f"The paper reports AUC {PAPER_FIGURE6_AUC} for X. ![figure 6](figure6.png)", ""]
+
+    # part 7
+    p7 = s["part7"]
+    lines += ["## 7. Certificates under attack", "",
+              f"SmoothAdv PGD ({prof['attack_steps']} steps, {prof['attack_draws']} draws) on the smoothed "
+              "soft surrogate of each EBS ensemble, at 0.99 x its certified radius, then Algorithm PREDICT "
+              f"(n = {man['n']}, alpha = {p7['alpha']:g}) at the point on independent noise. If both "
+              "guarantees hold, PREDICT returns another class than the certified one with probability at "
+              f"most 2 alpha per image; the p-value is that of the count under Binomial(images, 2 alpha).", ""]
+    rows = [[proto.upper(), p7[proto]["attacked"], p7[proto]["disagree"], p7[proto]["abstain"],
+             _prop(p7[proto]["disagree_rate"]), f"{p7[proto]['p_value']:.3g}"] for proto in ("we", "mme")]
+    lines += _table(["protocol", "images attacked", "PREDICT disagrees", "abstains", "disagreement rate",
+                     "p-value"], rows)
+    ok = all(p7[p]["p_value"] > data["family_level"] for p in ("we", "mme"))
+    lines += ["", ("The disagreements are within what alpha allows." if ok else
+                   "**The disagreements exceed what alpha allows at level "
+                   f"{data['family_level']:g}: a certificate is wrong.**"), "",
+              "## Files", "", ", ".join(f"`{f}`" for f in files + ["summary.json"]), ""]
+    return "\n".join(lines)
+
+
+def write_report(out_dir, data: dict) -> pathlib.Path:
+    """Write crosscheck.md, the CSVs, the plots, summary.json and refutations.npz; returns the .md path."""
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    s = summarise(data)
+    _plots(out_dir, data, s)
+    files = _csvs(out_dir, data, s) + ["part1_theorem2.png", "part2_certificates.png", "part3_eri.png",
+                                       "figure6.png"]
+    refutations = s["part2"]["attacks"]["refutations"]
+    if refutations:
+        with atomic_open(out_dir / "refutations.npz", "wb") as fh:
+            np.savez(fh, **{f"image{r['index']}_{r['kind']}": r["point"] for r in refutations})
+        files.append("refutations.npz")
+    summary = {"profile": data["profile"], "timings": data["timings"],
+               "part1": {k: {kk: vv for kk, vv in v.items()} for k, v in s["part1"].items()},
+               "part2": {st: s["part2"][st]["certificates"] for st in data["ensembles"]},
+               "part2_attacks": {k: v for k, v in s["part2"]["attacks"].items() if k != "refutations"},
+               "part3": {k: ({kk: vv for kk, vv in v.items() if kk not in ("eri", "cohen_we")})
+                         for k, v in s["part3"].items()},
+               "part4": s["part4"], "part5": s["part5"],
+               "part6": {k: v for k, v in s["part6"].items() if k.startswith(("auc", "n_", "positives", "ties"))},
+               "part7": {p: {k: v for k, v in s["part7"][p].items() if k != "rows"} for p in ("we", "mme")}}
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=1, default=_json) + "\n")
+    path = out_dir / "crosscheck.md"
+    atomic_write_text(path, _markdown(data, s, files))
+    return path
+
+
+def _json(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if isinstance(v, tuple):
+        return list(v)
+    return str(v)
