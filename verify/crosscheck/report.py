@@ -337,14 +337,15 @@ def _csvs(out_dir: pathlib.Path, data: dict, s: dict) -> list[str]:
     for stage, sd in data["ensembles"].items():
         for row in sd["pairs"]:
             c1w, c1m, c4 = row["cor1_we"], row["cor1_mme"], row["cor4"]
+            cor1 = [v for c in (c1w, c1m) for v in
+                    ((c["C"], c["cos"], c["delta"], c["R"], int(c["predicts_larger"])) if c else ("",) * 5)]
             pairs.append([stage, row["index"], row["pair"], row["r_we"], row["r_mme"], row["r_i"], row["r_k"],
-                          row["r_eas"], c1w["R"] if c1w else "", int(c1w["predicts_larger"]) if c1w else "",
-                          c1m["R"] if c1m else "", int(c1m["predicts_larger"]) if c1m else "",
-                          c4["p"] if c4 else "", c4["threshold"] if c4 else "",
+                          row["r_eas"], *cor1, c4["p"] if c4 else "", c4["threshold"] if c4 else "",
                           int(c4["predicts_ebs"]) if c4 else ""])
+    cor1_header = [f"cor1_{kind}_{col}" for kind in ("we", "mme")
+                   for col in ("C", "cos", "delta", "R", "predicts_larger")]
     files["part4_5_pairs.csv"] = _csv_text(["ensemble", "index", "pair", "r_we", "r_mme", "r_member_i",
-                                            "r_member_k", "r_eas", "cor1_we_R", "cor1_we_predicts_larger",
-                                            "cor1_mme_R", "cor1_mme_predicts_larger", "cor4_p",
+                                            "r_member_k", "r_eas", *cor1_header, "cor4_p",
                                             "cor4_threshold", "cor4_predicts_ebs"], pairs)
     files["figure6.csv"] = _figure6_csv(s["part6"])
     rows7 = [[proto, r["index"], r["certified"], r["radius"], r["distance"], r["predict"]]

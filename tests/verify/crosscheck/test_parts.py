@@ -256,3 +256,61 @@ def test_corollary1_prediction_meets_its_hypothesis():
     assert out["R"] == pytest.approx(float(corollary1_radius(0.3, out["delta"], out["C"], 0.2)))
     assert P.corollary1_prediction([0.5], [-0.1], gram, 0, 1, 1, r=0.3, beta=0.2, kind="we") is None
     assert P.corollary1_prediction([0.5], [0.4], gram, 0, 1, 1, r=0.3, beta=100.0, kind="we") is None
+
+
+def test_parts4_5_pair_certificates_are_the_certifier_on_the_sub_ensemble(model):
+    """The pair outcomes of parts 4-5 are Algorithm CERTIFY (and EAS) of the two-member ensemble on the
+    same noise: Smooth.certify of that sub-ensemble with the same seed and index gives the same radii."""
+    from types import SimpleNamespace
+
+    from drt_min.ensemble import ProtocolClassifier, eas_certify
+    from drt_min.smoothing import Smooth
+    from verify.crosscheck.crosscheck import _pair_outcomes
+
+    x0 = _x0(model, [0.45, 0.4, 0.5])
+    index = 41
+    rec, _ = _analyse(model, x0, index, n=2000)
+    rec.update(index=index, label=2)
+    ens = SimpleNamespace(weights=(1 / 3,) * 3)
+    rows = {r["pair"]: r for r in _pair_outcomes(rec, ens, 1000, SIGMA, 0.001, 3, 0.5)}
+    for i, k in ((0, 1), (0, 2), (1, 2)):
+        sub = ridge_ensemble(0)
+        keep = [i, k]
+        sub.u = sub.u[keep]
+        sub.bt = sub.bt[keep]
+        row = rows[f"{i}{k}"]
+        for protocol, key in (("we", "r_we"), ("mme", "r_mme"), ("member0", "r_i"), ("member1", "r_k")):
+            smooth = Smooth(ProtocolClassifier(sub, protocol, [0.5, 0.5]), 3, SIGMA)
+            pred, radius = smooth.certify(x0, 400, 1000, 0.001, 1000, seed=SEED, index=index)
+            assert row[key] == pytest.approx(radius if pred == 2 else 0.0, rel=1e-12, abs=1e-12), (i, k, protocol)
+        votes = [rec["pair_votes"][(i, k)][j][:, 2:] for j in (0, 1)]
+        counts = [np.stack([np.bincount(v[:1000] if j else v, minlength=3) for v in part.T])
+                  for j, part in enumerate(votes)]
+        pred, radius = eas_certify(counts[0], counts[1], 1000, 0.001, SIGMA)
+        assert row["r_eas"] == pytest.approx(float(radius) if pred == 2 else 0.0)
+
+
+def test_parts4_5_tables_count_the_run_certificates():
+    """Part 4(a) and 5(a) count images from the run's rows; exchanging the EAS and EBS radii exchanges
+    the counts."""
+    from drt_min.results import Row
+    from verify.crosscheck.inputs import Ensemble
+    from verify.crosscheck.report import _part4, _part5
+
+    radii = {"we": [1.0, 0.5, 0.0, 0.3], "mme": [0.2, 0.6, 0.0, 0.3], "member0": [0.5, 0.5, 0.1, 0.3],
+             "member1": [0.7, 0.4, 0.0, 0.3], "eas": [0.1, 0.7, 0.0, 0.3]}
+
+    def ensemble(r):
+        certs = {p: {i: Row(i, 0, 0 if v > 0 else -1, v, int(v > 0), 0.0) for i, v in enumerate(vals)}
+                 for p, vals in r.items()}
+        return Ensemble("drt", None, {}, {"all_indices": [0, 1, 2, 3], "protocols": list(r)}, certs)
+
+    sd = {"ensemble": ensemble(radii), "pairs": []}
+    p4, p5 = _part4(sd, 0.05), _part5(sd, 0.05)
+    # best member [0.7, 0.5, 0.1, 0.3]: WE beats it on image 0, is below on image 2, ties on 1 and 3
+    assert (p4["we"]["beats_best"]["k"], p4["we"]["loses_to_best"]["k"], p4["we"]["ties"]) == (1, 1, 2)
+    assert (p4["mme"]["beats_best"]["k"], p4["mme"]["loses_to_best"]["k"]) == (1, 2)
+    assert (p5["eas_larger"]["k"], p5["ebs_larger"]["k"], p5["ties"]) == (1, 1, 2)
+    swapped = dict(radii, mme=radii["eas"], eas=radii["mme"])
+    q5 = _part5({"ensemble": ensemble(swapped), "pairs": []}, 0.05)
+    assert (q5["eas_larger"]["k"], q5["ebs_larger"]["k"]) == (p5["ebs_larger"]["k"], p5["eas_larger"]["k"])
