@@ -135,12 +135,13 @@ def _pair_outcomes(rec: dict, ens: Ensemble, cert_n: int, sigma: float, alpha: f
     conf_hi = rec["member_conf"]["upper"].reshape(n_members, n_classes)
     soft_r = [soft_certificate(conf_lo[j], conf_hi[j], y0, sigma) for j in range(n_members)]
     for (i, k), (v_sel, v_est) in rec["pair_votes"].items():
-        pred, radius = cohen_certificates(v_sel, v_est, n_classes, n=cert_n, alpha=alpha, sigma=sigma)
+        n = min(cert_n, len(v_est))  # the run's n, or all the bank has (a paper-size n exceeds it)
+        pred, radius = cohen_certificates(v_sel, v_est, n_classes, n=n, alpha=alpha, sigma=sigma)
         r_we, r_mme, r_i, r_k = (_at_label(p, r, label) for p, r in zip(pred, radius))
 
         def counts(v):
             return np.stack([np.bincount(v[:, j], minlength=n_classes) for j in (2, 3)])
-        eas_pred, eas_r = eas_certify(counts(v_sel), counts(v_est[:cert_n]), cert_n, alpha, sigma)
+        eas_pred, eas_r = eas_certify(counts(v_sel), counts(v_est[:n]), n, alpha, sigma)
         r_eas = _at_label(eas_pred, eas_r, label)
         row = {"index": rec["index"], "pair": f"{i}{k}", "r_we": r_we, "r_mme": r_mme, "r_i": r_i,
                "r_k": r_k, "r_eas": r_eas}
