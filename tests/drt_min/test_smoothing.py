@@ -214,3 +214,22 @@ def test_import_drt_min_pulls_in_neither_sympy_nor_matplotlib():
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_predict_draws_from_the_phase_it_is_given():
+    """``phase=`` picks the noise stream: the classifier sees x + sigma * that stream's draws."""
+    from drt_min.smoothing import ESTIMATION, noise_segment
+
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            seen.append(x.clone())
+            return torch.zeros(x.shape[0], 2)
+
+    x = torch.tensor([0.5, -0.25])
+    for phase in (ESTIMATION, 5):
+        seen.clear()
+        Smooth(Recorder(), 2, 0.5).predict(x, 30, 0.01, 30, seed=9, index=3, phase=phase)
+        expected = x + 0.5 * noise_segment(9, 3, phase, 0, 30, (2,), device="cpu")
+        torch.testing.assert_close(torch.cat(seen), expected, rtol=0, atol=1e-7)

@@ -74,7 +74,8 @@ ENTRIES = [
                   _T + "test_largest_radius_proof_and_perturbed_root",
                   _T + "test_largest_radius_is_the_boundary_of_the_condition"),
         code=("theory.conditions.theorem1_sufficient", "theory.conditions.theorem1_necessary",
-              "theory.conditions.theorem1_certified_radius", "theory.conditions.we_taylor_terms",
+              "theory.conditions.theorem1_certified_radius", "theory.conditions.theorem1_radius_from_terms",
+              "theory.conditions.we_taylor_terms",
               "theory.conditions.largest_radius", "theory.proofs.conditions.prove_theorem1",
               "theory.proofs.conditions.prove_lagrange_bounds", "theory.proofs.conditions.prove_largest_radius"),
         printed=r"The extraction shows 'r \sum w_j f_j' on the right-hand side; the proof (Eq. 29) gives the fraction "
@@ -96,7 +97,8 @@ ENTRIES = [
         verification="both",
         status="verified",
         evidence=(_T + "test_eri6_proof_and_perturbed_threshold", _T + "test_eri6_matches_theorem1"),
-        code=("theory.conditions.eri", "theory.proofs.conditions.prove_eri_equivalence"),
+        code=("theory.conditions.eri", "theory.conditions.eri_from_terms",
+              "theory.proofs.conditions.prove_eri_equivalence"),
     ),
     Statement(
         id="eri-beta",
@@ -130,7 +132,7 @@ ENTRIES = [
         verification="numeric",
         status="verified",
         evidence=(_T + "test_eri7_equals_eri6_of_the_soft_smoothed_models", _T + "test_eri7_certifies_the_soft_smoothed_ensemble"),
-        code=("theory.conditions.eri_smoothed",),
+        code=("theory.conditions.eri_smoothed", "verify.crosscheck.image_stats.analyse_image"),
         printed=r"Eq. (7) as extracted shows 'r' in place of 1/(r ||w||_1); read as Eq. (6) with expectations.",
     ),
     Statement(
@@ -149,7 +151,8 @@ ENTRIES = [
                   _T + "test_thm3_printed_form_holds_with_beta_positive",
                   _T + "test_thm3_equality_counterexample_and_strict_version"),
         code=("theory.conditions.theorem3_sufficient", "theory.conditions.theorem3_necessary",
-              "theory.conditions.theorem3_certified_radius", "theory.conditions.theorem3_taylor_terms",
+              "theory.conditions.theorem3_certified_radius", "theory.conditions.theorem3_radius_from_terms",
+              "theory.conditions.theorem3_taylor_terms",
               "theory.proofs.conditions.prove_theorem3"),
         printed="",
         note=r"Holds as printed ('<=') for simplex-valued models. '<=' can fail only at equality with beta = G = S = 0: "
@@ -281,6 +284,7 @@ ENTRIES = [
                   _T + "test_mme_n_certified_radius_is_sound_on_quadratic_ensembles", _T + "test_mme_n_validates_input"),
         code=("theory.conditions.mme_partner_value", "theory.conditions.mme_pair_taylor_terms",
               "theory.conditions.mme_partner_sufficient", "theory.conditions.mme_partner_certified_radius",
+              "theory.conditions.mme_partner_radius_from_terms",
               "theory.proofs.conditions.prove_max_min_as_pair_minimax",
               "theory.proofs.conditions.prove_mme_partner_condition", "verify.mme_many.radius_bracket"),
         note=r"Proof: Lemma B.1's value is min_i max_k (a_i + a_k) (sympy, N = 2..8), so fixing one partner k_i per "

@@ -23,7 +23,8 @@ ENTRIES = [
                   _T + "test_thm2_tight_symbolic", _T + "test_thm2_tight_bound_piecewise_constant",
                   _T + "test_thm2_tight_attained_by_extremal_function"),
         code=(_S + "smoothness_constant_paper", _S + "smoothness_constant_tight", _S + "gaussian_kernel_second_derivative",
-              _P + "prove_thm2_gamma_integral", _P + "prove_thm2_paper_bound", _P + "prove_hessian_kernel_identity"),
+              _P + "prove_thm2_gamma_integral", _P + "prove_thm2_paper_bound", _P + "prove_hessian_kernel_identity",
+              "verify.crosscheck.bounds.second_derivative_bounds"),
         note="Sound (the proof bounds |E[f(Z^2-1)]| <= E[f] + E[f Z^2] <= 1 + 1 = 2), but the best constant is "
              "beta* = sqrt(2/(pi e))/sigma^2 = 2 phi(1)/sigma^2 ~ 0.484/sigma^2, 4.13x smaller (see thm2-tight).",
     ),
@@ -127,7 +128,8 @@ ENTRIES = [
         kind='loose constant',
         evidence=(_T + "test_cor2_tight_beta_sound_and_necessary", _T + "test_cor2_halved_tight_beta_is_unsound",
                   _T + "test_cor2_cor3_printed_constants"),
-        code=(_S + "cor2_sufficient", _S + "cor2_necessary", _S + "smoothness_constant_tight"),
+        code=(_S + "cor2_sufficient", _S + "cor2_necessary", _S + "smoothness_constant_tight",
+              "verify.crosscheck.image_stats.analyse_image"),
         printed=r"\pm\frac{2r}{\sigma^2}\sum_j w_j",
         note="Holds with the printed 2r/sigma^2 sum w_j, but Theorem 1 only needs the margin's smoothness, so the "
              "term can be sqrt(2/(pi e)) r/sigma^2 sum w_j (4.13x smaller); halving that is unsound (the extremal pair "
@@ -146,7 +148,8 @@ ENTRIES = [
         kind='loose constant',
         evidence=(_T + "test_cor3_tight_beta_sound_two_class", _T + "test_cor3_halved_tight_beta_is_unsound",
                   _T + "test_cor2_cor3_printed_constants"),
-        code=(_S + "cor3_sufficient", _S + "cor3_necessary", _S + "smoothness_constant_tight"),
+        code=(_S + "cor3_sufficient", _S + "cor3_necessary", _S + "smoothness_constant_tight",
+              "verify.crosscheck.image_stats.analyse_image"),
         printed=r"\mp\frac{4r}{\sigma^2}",
         note="Holds with 4r/sigma^2; the tight term is 2 sqrt(2/(pi e)) r/sigma^2. The printed proof cites Theorem 1; "
              "the statement is Theorem 3 (Eqs. 12-13) with beta = 2/sigma^2.",

@@ -229,7 +229,7 @@ ENTRIES = [
         status="verified",
         evidence=(_T + "test_corollary5_bullets", _T + "test_corollary5_average_weights_closes_gap",
                   _T + "test_lemma_d4_c_above_one_is_used_by_corollary5"),
-        code=(_S + "corollary5_thresholds", _S + "lemma_d4_threshold"),
+        code=(_S + "corollary5_thresholds", _S + "lemma_d4_threshold", "verify.crosscheck.parts.figure6_table"),
         note="The assumption s_f < s is not needed. Bullet 2 relies on Lemma D.4 with C = sqrt(N) s_f/s, possibly "
              ">= 1, which is fine since Lemma D.4 holds without C < 1. For equal weights the second threshold alone "
              "decides (remark (2)).",
