@@ -13,7 +13,8 @@ import secrets
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_save_figure", "atomic_write_group", "fsync_dir"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_save_figure", "atomic_write_group", "atomic_publish_dir",
+           "fsync_dir"]
 
 
 def _temporary_name(path: pathlib.Path) -> pathlib.Path:
@@ -83,7 +84,6 @@ def atomic_write_group(files: dict, marker, marker_text: str) -> None:
     """
     marker = pathlib.Path(marker)
     staged: dict[pathlib.Path, pathlib.Path] = {}
-    placed: list[pathlib.Path] = []
     try:
         for path, text in list(files.items()) + [(marker, marker_text)]:
             path = pathlib.Path(path)
@@ -93,6 +93,38 @@ def atomic_write_group(files: dict, marker, marker_text: str) -> None:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    _place_group(staged, marker)
+
+
+def atomic_publish_dir(staging, out_dir, marker_name: str) -> list[pathlib.Path]:
+    """Move every file of the directory ``staging`` into ``out_dir`` as one group, the file
+    ``marker_name`` last (as :func:`atomic_write_group` does), then remove ``staging``.
+
+    For outputs that are written by several writers (plots, tables): they are written into
+    ``staging`` (on the same file system), and only a complete set reaches ``out_dir``. Returns the
+    paths placed.
+    """
+    staging, out_dir = pathlib.Path(staging), pathlib.Path(out_dir)
+    marker = out_dir / marker_name
+    staged = {out_dir / f.name: f for f in sorted(staging.iterdir()) if f.is_file()}
+    if marker not in staged:
+        raise ValueError(f"{staging} holds no {marker_name}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _place_group(staged, marker)
+    staging.rmdir()
+    return sorted(staged)
+
+
+def _place_group(staged: dict[pathlib.Path, pathlib.Path], marker: pathlib.Path) -> None:
+    """Move the staged files (target -> file on disk) into place, the marker last; on an error remove
+    what is staged and what was already placed, so the marker never describes a partial set."""
+    staged = dict(staged)
+    placed: list[pathlib.Path] = []
+    try:
         marker.unlink(missing_ok=True)
         for path in list(staged):
             if path != marker:

@@ -81,3 +81,39 @@ def test_write_group_is_complete_or_absent(tmp_path, monkeypatch):
     atomic.atomic_write_group(files, marker, "new\n")
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
         "a.tsv": "a\n", "b.tsv": "b\n", "manifest.json": "new\n"}
+
+
+def test_publish_dir_moves_a_complete_group_or_nothing(tmp_path, monkeypatch):
+    """atomic_publish_dir places every staged file, the marker last; a failed move removes what was
+    placed and the old marker, so no marker describes a partial set."""
+    import os
+
+    from drt_min.atomic import atomic_publish_dir
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").write_text("old")
+    staging = out / ".stage"
+    staging.mkdir()
+    for name in ("a.csv", "b.png", "report.md"):
+        (staging / name).write_text(name)
+    real = os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(OSError):
+        atomic_publish_dir(staging, out, "report.md")
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == []
+    monkeypatch.setattr(os, "replace", real)
+    staging.mkdir(exist_ok=True)
+    for name in ("a.csv", "b.png", "report.md"):
+        (staging / name).write_text(name)
+    placed = atomic_publish_dir(staging, out, "report.md")
+    assert [p.name for p in placed] == ["a.csv", "b.png", "report.md"] and not staging.exists()
+    assert (out / "report.md").read_text() == "report.md"

@@ -159,7 +159,8 @@ def _pair_outcomes(rec: dict, ens: Ensemble, cert_n: int, sigma: float, alpha: f
     return out
 
 
-def _soft_attacks(ens: Ensemble, images, records, prof: Profile, device, batch_size: int) -> dict:
+def _soft_attacks(ens: Ensemble, images, records, prof: Profile, device, batch_size: int,
+                  progress: bool) -> dict:
     """Part 2's attacks on the soft-smoothed WE and MME inside their certified radii, and on the WE
     where the necessary condition fails."""
     seed, sigma, shape = int(ens.manifest["seed"]), ens.sigma, tuple(images.shape[1:])
@@ -183,7 +184,8 @@ def _soft_attacks(ens: Ensemble, images, records, prof: Profile, device, batch_s
         job = [(rec, radius, y0) for rec, radius, y0 in job if radius > 0]
         kind = "mme" if name == "mme" else "we"
         rows = []
-        for start in range(0, len(job), 16):
+        for start in tqdm(range(0, len(job), 16), desc=f"{ens.stage}: attack soft {name}", unit="chunk",
+                          disable=None if progress else True, dynamic_ncols=True):
             part = job[start:start + 16]
             idx = [rec["index"] for rec, _, _ in part]
             x = images[idx].to(device)
@@ -214,7 +216,8 @@ def _soft_attacks(ens: Ensemble, images, records, prof: Profile, device, batch_s
     return results
 
 
-def _hard_attacks(ens: Ensemble, images, indices, prof: Profile, device, batch_size: int) -> dict:
+def _hard_attacks(ens: Ensemble, images, indices, prof: Profile, device, batch_size: int,
+                  progress: bool) -> dict:
     """Part 7: SmoothAdv on the run's EBS WE and MME at 0.99 x the certified radius, then PREDICT."""
     man = ens.manifest
     out = {}
@@ -222,7 +225,8 @@ def _hard_attacks(ens: Ensemble, images, indices, prof: Profile, device, batch_s
         rows = [ens.certificates[protocol][i] for i in indices]
         todo = [r for r in rows if r.predict >= 0 and r.radius > 0]
         results = []
-        for start in range(0, len(todo), 16):
+        for start in tqdm(range(0, len(todo), 16), desc=f"{ens.stage}: attack hard {protocol}", unit="chunk",
+                          disable=None if progress else True, dynamic_ncols=True):
             part = todo[start:start + 16]
             idx = [r.idx for r in part]
             res = attack_hard_and_predict(
@@ -307,10 +311,10 @@ def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", 
         timings[f"{stage}_samples_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     data["soft_attacks"] = _soft_attacks(drt, imgs, data["ensembles"]["drt"]["records"], prof, device,
-                                         batch_size)
+                                         batch_size, progress)
     timings["soft_attacks_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    data["hard_attacks"] = _hard_attacks(drt, imgs, indices, prof, device, batch_size)
+    data["hard_attacks"] = _hard_attacks(drt, imgs, indices, prof, device, batch_size, progress)
     timings["hard_attacks_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     with torch.no_grad():

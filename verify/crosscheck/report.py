@@ -12,11 +12,13 @@ import csv
 import io
 import json
 import pathlib
+import shutil
+import tempfile
 
 import numpy as np
 from scipy import stats
 
-from drt_min.atomic import atomic_open, atomic_save_figure, atomic_write_text
+from drt_min.atomic import atomic_open, atomic_publish_dir, atomic_save_figure, atomic_write_text
 from drt_min.certify import library_versions
 
 from . import parts as P
@@ -565,9 +567,27 @@ def _markdown(data: dict, s: dict, files: list[str]) -> str:
 
 
 def write_report(out_dir, data: dict) -> pathlib.Path:
-    """Write crosscheck.md, the CSVs, the plots, summary.json and refutations.npz; returns the .md path."""
+    """Write crosscheck.md, the CSVs, the plots, summary.json and refutations.npz; returns the .md path.
+
+    Everything is written into a staging directory inside ``out_dir`` and then moved into place as
+    one group, crosscheck.md last (:func:`drt_min.atomic.atomic_publish_dir`): an error leaves the
+    previous report, or nothing, never a mix.
+    """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=".crosscheck-", dir=out_dir))
+    try:
+        files = _write_all(staging, data)
+        if "refutations.npz" not in files:  # a previous report's refutations would describe other data
+            (out_dir / "crosscheck.md").unlink(missing_ok=True)
+            (out_dir / "refutations.npz").unlink(missing_ok=True)
+        atomic_publish_dir(staging, out_dir, "crosscheck.md")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_dir / "crosscheck.md"
+
+
+def _write_all(out_dir: pathlib.Path, data: dict) -> list[str]:
     s = summarise(data)
     _plots(out_dir, data, s)
     files = _csvs(out_dir, data, s) + ["part1_theorem2.png", "part2_certificates.png", "part3_eri.png",
@@ -587,9 +607,8 @@ def write_report(out_dir, data: dict) -> pathlib.Path:
                "part6": {k: v for k, v in s["part6"].items() if k.startswith(("auc", "n_", "positives", "ties"))},
                "part7": {p: {k: v for k, v in s["part7"][p].items() if k != "rows"} for p in ("we", "mme")}}
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=1, default=_json) + "\n")
-    path = out_dir / "crosscheck.md"
-    atomic_write_text(path, _markdown(data, s, files))
-    return path
+    atomic_write_text(out_dir / "crosscheck.md", _markdown(data, s, files))
+    return files
 
 
 def _json(v):

@@ -120,3 +120,21 @@ def test_figure6_from_run(smoke_run, tmp_path):
     assert (tmp_path / "figure6.png").stat().st_size > 1000
     rows = (tmp_path / "figure6.csv").read_text().splitlines()
     assert rows[0].startswith("index,lambda1,lambda2") and len(rows) == 1 + 5
+
+
+def test_a_failed_report_leaves_the_previous_one(smoke_run, tmp_path, tiny_profile, monkeypatch):
+    """An error while the report is written (here: in the CSVs) leaves the previous report as it was
+    and no staging directory behind."""
+    from verify.crosscheck import report
+
+    out = tmp_path / "out"
+    C.crosscheck(smoke_run, out, profile=tiny_profile, progress=False, log=None)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "_csvs", broken)
+    with pytest.raises(OSError, match="disk full"):
+        C.crosscheck(smoke_run, out, profile=tiny_profile, progress=False, log=None)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
