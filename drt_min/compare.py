@@ -20,7 +20,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from drt_min.atomic import atomic_save_figure, atomic_write_text
-from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
+from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy, certified_radii
 from drt_min.errors import UserError, check_output_dir, child_path
 from drt_min.results import Row, read_certificates, read_manifest, read_tsv
 from drt_min.smoothing import max_certifiable_radius
@@ -50,11 +50,6 @@ def comparison_table(drt_dir: pathlib.Path, control_dir: pathlib.Path,
     return table
 
 
-def _certified_radii(rows: list[Row]) -> np.ndarray:
-    """Per image: the certified radius of a correct prediction, 0 otherwise (the ACR's terms)."""
-    return np.array([r.radius if r.correct else 0.0 for r in rows])
-
-
 def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("mme", "we"),
                  radii=PAPER_RADII, *, bootstrap: int = 10_000, seed: int = 0) -> list[dict[str, Any]]:
     """Per protocol: McNemar's exact test at each radius and the ACR difference (DRT - control).
@@ -70,7 +65,7 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
         ctl = _certificates(control_dir, protocol)
         if [r.idx for r in drt] != [r.idx for r in ctl]:
             raise UserError(f"{protocol}: DRT and control were certified on different images")
-        rad_d, rad_c = _certified_radii(drt), _certified_radii(ctl)
+        rad_d, rad_c = certified_radii(drt), certified_radii(ctl)
         drt_only, control_only, pvalues = [], [], []
         for radius in radii:
             a, b = rad_d >= radius, rad_c >= radius

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from drt_min.errors import UserError
 from drt_min.results import Row
 
-__all__ = ["PAPER_RADII", "certified_accuracy", "average_certified_radius"]
+__all__ = ["PAPER_RADII", "certified_radii", "certified_accuracy", "average_certified_radius"]
 
 #: The radii of the paper's MNIST tables (Table 1): 0, 0.25, ..., 2.5.
 PAPER_RADII = tuple(0.25 * i for i in range(11))
+
+
+def certified_radii(rows: Sequence[Row]) -> np.ndarray:
+    """Per row: the certified radius of a correct prediction, 0 otherwise (the terms of the ACR)."""
+    return np.array([r.radius if r.correct else 0.0 for r in rows], dtype=float)
 
 
 def certified_accuracy(rows: Sequence[Row], radius: float) -> float:

@@ -16,6 +16,7 @@ import torch
 
 from drt_min.checkpoint import load_ensemble
 from drt_min.config import TrainConfig, from_dict, replace
+from drt_min.curves import certified_radii
 from drt_min.data import load_split
 from drt_min.errors import MissingInputError, UserError
 from drt_min.results import read_certificates, read_manifest
@@ -47,7 +48,7 @@ class Ensemble:
     def radius(self, protocol: str, indices) -> np.ndarray:
         """Certified radius (0 where the certifier abstained or was wrong) of ``protocol`` per index."""
         rows = self.certificates[protocol]
-        return np.array([rows[i].radius if rows[i].correct else 0.0 for i in indices])
+        return certified_radii([rows[i] for i in indices])
 
 
 def _stage(run_dir: pathlib.Path, stage: str, device) -> Ensemble | None:
