@@ -23,7 +23,8 @@ from drt_min.atomic import atomic_open, atomic_save_figure
 from theory import statistical as stat
 from theory.smoothing import clopper_pearson_lower
 
-__all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius"]
+__all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius",
+           "write_csv"]
 
 
 def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
@@ -35,7 +36,8 @@ def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
     return np.where(lower > 0.5, sigma * stats.norm.ppf(np.clip(lower, 0.5, 1.0)), 0.0)
 
 
-def _write_csv(path: Path, header: list[str], rows) -> None:
+def write_csv(path, header: list[str], rows) -> None:
+    """The package's CSV writer for data tables: a header row, then ``rows``, written atomically."""
     with atomic_open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
@@ -116,7 +118,7 @@ def figure4(out_dir, settings: Figure4Settings = Figure4Settings(), progress: bo
         rows = _figure4_data(settings, bar)
     header = ["N", "instance", "a", "b", "lambda1", "lambda2", "lambda1_over_lambda2", "radius_we",
               "radius_mme", "radius_mme_minus_we"]
-    _write_csv(out_dir / "figure4.csv", header, rows)
+    write_csv(out_dir / "figure4.csv", header, rows)
 
     fig, axes = plt.subplots(1, len(settings.num_models), figsize=(4.2 * len(settings.num_models), 3.6),
                              sharey=True, squeeze=False)
@@ -183,7 +185,7 @@ def figure5(out_dir, panels=FIGURE5_PANELS, num_models=range(2, 31), p: float = 
 
     out_dir = Path(out_dir)
     data = [_figure5_data(panel, list(num_models), p, sigma, n, alpha) for panel in panels]
-    _write_csv(out_dir / "figure5.csv", ["panel", "a", "b", "lambda1", "lambda2", "lambda3", "N", "curve",
+    write_csv(out_dir / "figure5.csv", ["panel", "a", "b", "lambda1", "lambda2", "lambda3", "N", "curve",
                                         "probability_bound", "certified_radius"],
                [(i, pn.a, pn.b, pn.lambda1, pn.lambda2, pn.lambda3, *row)
                 for i, (pn, rows) in enumerate(zip(panels, data)) for row in rows])

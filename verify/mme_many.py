@@ -18,7 +18,6 @@ When the nearest flip has one active pair constraint (the usual case) the two co
 
 from __future__ import annotations
 
-import csv
 import functools
 import time
 from dataclasses import dataclass, replace
@@ -26,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from drt_min.atomic import atomic_open, atomic_save_figure
+from drt_min.atomic import atomic_save_figure
+from verify.figures import write_csv
 from theory import conditions as cd
 from verify.quadratic import QuadraticEnsemble, random_beta, random_ensemble, single_margin_coeffs
 from verify.trust_region import minimize_quadratic_on_ball, quadratic_robust_radius
@@ -253,11 +253,8 @@ def figure_mme_many(out_dir, rows: list[StudyRow]) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fields = list(StudyRow.__dataclass_fields__)
-    with atomic_open(out_dir / "mme_many.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(fields + ["exact", "counterexample"])
-        for r in rows:
-            writer.writerow([getattr(r, f) for f in fields] + [int(r.exact), int(r.counterexample)])
+    write_csv(out_dir / "mme_many.csv", fields + ["exact", "counterexample"],
+              [[getattr(r, f) for f in fields] + [int(r.exact), int(r.counterexample)] for r in rows])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     cmap = plt.get_cmap("viridis")
     ns = sorted({r.n_models for r in rows})

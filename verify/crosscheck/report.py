@@ -8,8 +8,6 @@ ours.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import pathlib
 import shutil
@@ -22,6 +20,7 @@ from drt_min.atomic import atomic_open, atomic_publish_dir, atomic_save_figure, 
 from drt_min.certify import library_versions
 
 from . import parts as P
+from ..figures import write_csv
 from .roc import plot_roc, roc_curve
 
 __all__ = ["write_report", "write_figure6", "summarise", "PAPER_FIGURE6_AUC"]
@@ -30,13 +29,9 @@ __all__ = ["write_report", "write_figure6", "summarise", "PAPER_FIGURE6_AUC"]
 PAPER_FIGURE6_AUC = 0.66
 
 
-def _csv_text(header: list[str], rows) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
-    return buf.getvalue()
+def _cells(rows) -> list[list]:
+    """Table rows with floats at 6 significant digits (the CSVs are for reading and plotting)."""
+    return [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
 
 
 def _fmt(v, digits: int = 3) -> str:
@@ -215,7 +210,8 @@ def write_figure6(out_dir, ens, lambdas: list[dict], *, bootstrap: int) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     f6 = _figure6_data(ens, lambdas, bootstrap)
     _figure6_plot(out_dir, f6)
-    atomic_write_text(out_dir / "figure6.csv", _figure6_csv(f6))
+    header, rows = _figure6_table(f6)
+    write_csv(out_dir / "figure6.csv", header, _cells(rows))
     return f6
 
 
@@ -320,12 +316,12 @@ def _csvs(out_dir: pathlib.Path, data: dict, s: dict) -> list[str]:
                 rows1.append([stage, rec["index"], d, kind, float(np.abs(sec["estimate"][d]).max()),
                               float(np.maximum(sec["lower"][d], -sec["upper"][d]).max()),
                               float(np.median(sec["halfwidth"][d]))])
-    files["part1_theorem2.csv"] = _csv_text(["ensemble", "index", "direction", "kind", "max_abs_estimate",
+    files["part1_theorem2.csv"] = (["ensemble", "index", "direction", "kind", "max_abs_estimate",
                                              "max_certain", "median_halfwidth"], rows1)
     header2 = ["ensemble", "index", "label", "y_we", "y_mme", "we_paper", "we_tight", "we_soft", "mme_paper",
                "mme_tight", "pair_paper", "pair_tight", "pair_members", "cohen_we", "cohen_mme",
                "we_necessary_fails_at", "eri"]
-    files["part2_certificates.csv"] = _csv_text(
+    files["part2_certificates.csv"] = (
         header2, [[stage] + [r[h] for h in header2[1:]] for stage in s["part2"] if stage in data["ensembles"]
                   for r in s["part2"][stage]["rows"]])
     att = []
@@ -333,7 +329,7 @@ def _csvs(out_dir: pathlib.Path, data: dict, s: dict) -> list[str]:
         for r in data["soft_attacks"][name]:
             att.append([name, r["index"], r["y0"], r["attack_radius"], r["distance"], r["estimate"],
                         int(r["confirmed"])])
-    files["part2_attacks.csv"] = _csv_text(["target", "index", "y0", "attack_radius", "distance",
+    files["part2_attacks.csv"] = (["target", "index", "y0", "attack_radius", "distance",
                                             "objective_estimate", "confirmed_adversarial"], att)
     pairs = []
     for stage, sd in data["ensembles"].items():
@@ -346,21 +342,21 @@ def _csvs(out_dir: pathlib.Path, data: dict, s: dict) -> list[str]:
                           int(c4["predicts_ebs"]) if c4 else ""])
     cor1_header = [f"cor1_{kind}_{col}" for kind in ("we", "mme")
                    for col in ("C", "cos", "delta", "R", "predicts_larger")]
-    files["part4_5_pairs.csv"] = _csv_text(["ensemble", "index", "pair", "r_we", "r_mme", "r_member_i",
+    files["part4_5_pairs.csv"] = (["ensemble", "index", "pair", "r_we", "r_mme", "r_member_i",
                                             "r_member_k", "r_eas", *cor1_header, "cor4_p",
                                             "cor4_threshold", "cor4_predicts_ebs"], pairs)
-    files["figure6.csv"] = _figure6_csv(s["part6"])
+    files["figure6.csv"] = _figure6_table(s["part6"])
     rows7 = [[proto, r["index"], r["certified"], r["radius"], r["distance"], r["predict"]]
              for proto in ("we", "mme") for r in s["part7"][proto]["rows"]]
-    files["part7_attacks.csv"] = _csv_text(["protocol", "index", "certified", "radius", "distance", "predict"],
+    files["part7_attacks.csv"] = (["protocol", "index", "certified", "radius", "distance", "predict"],
                                            rows7)
-    for name, text in files.items():
-        atomic_write_text(out_dir / name, text)
+    for name, (header, rows) in files.items():
+        write_csv(out_dir / name, header, _cells(rows))
     return sorted(files)
 
 
-def _figure6_csv(f6: dict) -> str:
-    return _csv_text(["index", "lambda1", "lambda2", "mu", "s", "s_f", "lambda_ratio", "X", "Y_mme_larger"],
+def _figure6_table(f6: dict) -> tuple[list[str], list[list]]:
+    return (["index", "lambda1", "lambda2", "mu", "s", "s_f", "lambda_ratio", "X", "Y_mme_larger"],
                      [[i, p["lambda1"], p["lambda2"], p["mu"], p["s"], p["s_f"], float(r), float(x), int(y)]
                       for i, p, r, x, y in zip(f6["index"], f6["proxies"], f6["ratio"], f6["x"], f6["y"])])
 
