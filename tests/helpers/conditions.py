@@ -146,20 +146,45 @@ def grid_confidences(num_models: int, num_classes: int, denominator: int = 10):
     Integers keep every margin and gap exact in floating point, so ties between classes and between models
     are exact and common. Predictions are invariant to the scale.
     """
-    def row():
-        return st.lists(st.integers(0, denominator), min_size=num_classes - 1, max_size=num_classes - 1).filter(
-            lambda ks: sum(ks) <= denominator).map(lambda ks: [*ks, denominator - sum(ks)])
+    def row():  # stars and bars: C - 1 cuts of [0, denominator] give every composition, no rejection
+        return st.lists(st.integers(0, denominator), min_size=num_classes - 1, max_size=num_classes - 1).map(
+            lambda cuts: np.diff([0, *sorted(cuts), denominator]).tolist())
     return st.lists(row(), min_size=num_models, max_size=num_models).map(
         lambda rows: np.array(rows, dtype=np.float64))
+
+
+@st.composite
+def assumption2_predictions(draw, num_models: int, num_classes: int, denominator: int = 10):
+    """``(conf, y0)``: grid confidences in which y0 is every model's top or runner-up class (Theorem 4's
+    assumption (2)) and the model with the largest gap (the lowest index among ties) has y0 on top, so
+    the MME predicts y0 unless that model's top two tie. Built, not filtered: a random grid ensemble
+    meets both conditions at its prediction about six times in ten."""
+    rows = np.sort(draw(grid_confidences(num_models, num_classes, denominator)), axis=-1)[:, ::-1]
+    y0 = draw(st.integers(0, num_classes - 1))
+    decider = int(np.argmax(rows[:, 0] - rows[:, 1]))
+    conf = np.empty_like(rows)
+    others = [c for c in range(num_classes) if c != y0]
+    for i, row in enumerate(rows):
+        place = 0 if i == decider else draw(st.integers(0, 1))  # y0 on top, or second
+        order = draw(st.permutations(others))
+        conf[i, y0] = row[place]
+        conf[i, order] = np.delete(row, place)
+    return conf, y0
 
 
 def positive_weights(num_models: int):
     return hnp.arrays(np.float64, (num_models,), elements=st.floats(0.1, 3.0))
 
 
-def _simplex_point(num_classes: int):
-    return hnp.arrays(np.float64, (num_classes,), elements=st.floats(0.0, 1.0)).filter(
-        lambda x: x.sum() > 0.1).map(lambda x: x / x.sum())
+@st.composite
+def _simplex_point(draw, num_classes: int):
+    """A point of the simplex: entries in [0, 1], one of them (an anchor) at least 0.1, normalised.
+
+    The anchor keeps the sum away from 0 by construction (a filter on the sum rejected about one
+    draw in five); the other entries may still be exactly 0 (faces of the simplex)."""
+    x = draw(hnp.arrays(np.float64, (num_classes,), elements=st.floats(0.0, 1.0)))
+    x[draw(st.integers(0, num_classes - 1))] = draw(st.floats(0.1, 1.0))
+    return x / x.sum()
 
 
 @st.composite

@@ -9,7 +9,9 @@ and soft-smoothed band ensembles (Corollary 2). The oracles are those of the che
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 from tests.helpers.smoothing import piecewise_constant_functions
 from verify.checks.smoothing import Partition, SigmoidNet1D
@@ -55,20 +57,32 @@ def partitions(draw, d=None, n_classes=None, max_edges=6, sigma=1.0):
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     k = draw(st.integers(1, max_edges))
-    edges = np.sort(np.asarray(draw(st.lists(st.floats(-2.5, 2.5), min_size=k, max_size=k, unique=True))))
-    if np.any(np.diff(edges) < 1e-3):
-        edges = np.linspace(-2.0, 2.0, k)
+    # k edges in [-2.5, 2.5], at least 1e-3 apart, built from their gaps (no rejection of near-duplicates)
+    gaps = np.asarray(draw(st.lists(st.floats(1e-3, 5.0 / k), min_size=k - 1, max_size=k - 1)))
+    start = draw(st.floats(-2.5, 2.5 - gaps.sum()))
+    edges = start + np.concatenate([[0.0], np.cumsum(gaps)])
     labels = np.asarray(draw(st.lists(st.integers(0, c - 1), min_size=k + 1, max_size=k + 1)))
     return Partition(_unit(rng.normal(size=d)), edges * sigma, labels, c)
 
 
 @st.composite
 def band_ensembles(draw):
-    """Two-class soft members along one direction: bands [low, high] (high = inf: half-spaces), some flipped."""
+    """Two-class soft members along one direction: bands [low, high] (high = inf: half-spaces), some flipped,
+    whose WE margin at 0 is positive by construction.
+
+    Member 0 is flipped or not so that its own margin is positive, and its weight is then at least what makes
+    ``sum_j w_j m_j > 0`` (filtering random ensembles instead rejected 44% of them)."""
     n = draw(st.integers(1, 6))
     sigma = draw(st.floats(0.1, 2.0))
     lows = np.asarray(draw(st.lists(st.floats(-3.0, -0.05), min_size=n, max_size=n))) * sigma
     widths = np.asarray(draw(st.lists(st.one_of(st.floats(0.2, 5.0), st.just(np.inf)), min_size=n, max_size=n)))
+    highs = lows + widths * sigma
     flips = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     weights = np.asarray(draw(st.lists(st.floats(0.1, 2.0), min_size=n, max_size=n)))
-    return lows, lows + widths * sigma, flips, weights, sigma
+    inside = norm.cdf(highs / sigma) - norm.cdf(lows / sigma)     # each band's smoothed mass at 0
+    flips[0] = inside[0] < 0.5
+    margins = np.where(flips, -1.0, 1.0) * (2 * inside - 1)
+    assume(margins[0] > 1e-6)  # a band of mass exactly 1/2 has no sign to give (measure zero)
+    rest = float(weights[1:] @ margins[1:])
+    weights[0] = max(weights[0], -rest / margins[0] * (1 + draw(st.floats(0.01, 1.0))))
+    return lows, highs, flips, weights, sigma

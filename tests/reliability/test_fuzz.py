@@ -12,9 +12,10 @@ import gzip
 import io
 import json
 
+import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from drt_min import cli_certify, cli_train, results as res
@@ -31,10 +32,17 @@ def _idx(dims, payload):
     return head + payload
 
 
+_idx_dims = st.lists(st.integers(0, 6), min_size=1, max_size=3)
+#: well-formed files: the payload has exactly the bytes the dimensions ask for
+_valid_idx = _idx_dims.flatmap(lambda dims: st.builds(
+    _idx, st.just(dims), st.binary(min_size=int(np.prod(dims)), max_size=int(np.prod(dims)))))
+
+
 @given(raw=st.one_of(
     st.binary(max_size=200),
-    st.builds(_idx, st.lists(st.integers(0, 6), min_size=1, max_size=3), st.binary(max_size=80)),
-), compress=st.booleans(), cut=st.integers(0, 300))
+    st.builds(_idx, _idx_dims, st.binary(max_size=80)),
+    _valid_idx,
+), compress=st.booleans(), cut=st.one_of(st.just(10**6), st.integers(0, 300)))
 @example(raw=b"\x00\x00\x08\x03", compress=False, cut=300)      # header without its dimensions
 @example(raw=_idx([0], b""), compress=False, cut=300)            # an empty tensor
 @example(raw=_idx([2, 2], b"abcd"), compress=True, cut=20)       # a truncated .gz
@@ -45,9 +53,11 @@ def test_fuzz_idx_reader(raw, compress, cut, tmp_path_factory):
     try:
         out = read_idx(path)
     except UserError as exc:
+        event("refused")
         assert str(path) in str(exc)
-        return
-    assert out.dtype == torch.uint8
+    else:
+        event("read")
+        assert out.dtype == torch.uint8
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +124,11 @@ def test_fuzz_tsv_reader(rows, header, newline, tmp_path_factory):
     try:
         out = res.read_tsv(path)
     except UserError as exc:
+        event("refused")
         assert str(path) in str(exc)
-        return
-    assert all(r.radius >= 0 for r in out)
+    else:
+        event("read")
+        assert all(r.radius >= 0 for r in out)
 
 
 _json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
@@ -143,11 +155,13 @@ def test_fuzz_manifest_reader(changes, whole, raw, tmp_path_factory):
     try:
         manifest = res.read_manifest(d)
     except UserError as exc:
+        event("refused")
         assert "manifest.json" in str(exc)
-        return
-    for name in manifest["protocols"]:
-        assert (d / f"{name}.tsv").resolve().parent == d.resolve()
-    assert res.max_radius(manifest) >= 0
+    else:
+        event("read")
+        for name in manifest["protocols"]:
+            assert (d / f"{name}.tsv").resolve().parent == d.resolve()
+        assert res.max_radius(manifest) >= 0
 
 
 _values = st.one_of(st.sampled_from(["nan", "inf", "-inf", "-1", "0", "1", "1e309", "1e-320",
@@ -174,14 +188,18 @@ def test_fuzz_command_line(command, data):
     for option, value in pairs:
         argv += [option, value]
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        assert exc.code == 2
-        return
     build = {"train": cli_train.train_config_from_args, "run": cli_train.run_config_from_args,
              "certify": cli_certify.certify_options}[command]
     try:
-        build(args)
-    except UserError:
-        pass
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        event("refused by the parser")
+        assert exc.code == 2
+    else:
+        try:
+            build(args)
+        except UserError as exc:
+            event("refused by the configuration")
+            assert str(exc) and "\n" not in str(exc)  # one line, as the CLI prints it
+        else:
+            event("accepted")

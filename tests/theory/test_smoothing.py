@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from scipy.stats import norm
 
@@ -262,22 +262,59 @@ def test_thm2_margin_bound(pair, x, sigma):
 # --- Corollaries 2 and 3 -----------------------------------------------------------------------
 
 
+def _band_high(low, margin, sigma):
+    """The upper edge that gives a band ``[low, high]`` the smoothed margin ``margin`` at x = 0:
+    ``2 (Phi(high / sigma) - Phi(low / sigma)) - 1 = margin``."""
+    return sigma * norm.ppf(norm.cdf(low / sigma) + (margin + 1) / 2)
+
+
+def _largest_band_margin(low, sigma):
+    """The largest margin a band from ``low`` < 0 can have at 0 with ``high <= sigma Phi^-1(0.999)``."""
+    return 2 * (norm.cdf(-low / sigma) - 1e-3) - 1
+
+
 @st.composite
-def band_ensembles(draw):
-    n = draw(st.integers(1, 3))
+def positive_band_ensembles(draw, members=st.integers(1, 3)):
+    """``(BandMembers, weights, sigma)`` whose WE margin at x0 = 0 is positive, by construction.
+
+    Member 0 gets a positive margin; the others any margin in [-0.9, their largest]; member 0's
+    weight is then at least what makes ``sum_j w_j m_j > 0``. Building the case, rather than
+    filtering random bands, keeps every example inside Corollary 2's hypotheses."""
+    n = draw(members)
+    sigma = draw(st.floats(0.2, 1.5))
     lows = draw(st.lists(st.floats(-3.0, -0.1), min_size=n, max_size=n))
-    widths = draw(st.lists(st.floats(0.2, 4.0), min_size=n, max_size=n))
-    weights = draw(st.lists(st.floats(0.1, 2.0), min_size=n, max_size=n))
-    return BandMembers(tuple(lows), tuple(lo + w for lo, w in zip(lows, widths))), np.array(weights)
+    tops = [_largest_band_margin(lo, sigma) for lo in lows]
+    fractions = draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n))
+    margins = [0.01 + fractions[0] * (tops[0] - 0.01)]
+    margins += [-0.9 + f * (top + 0.9) for f, top in zip(fractions[1:], tops[1:])]
+    weights = np.array(draw(st.lists(st.floats(0.1, 2.0), min_size=n, max_size=n)))
+    rest = float(weights[1:] @ np.array(margins[1:])) if n > 1 else 0.0
+    weights[0] = max(weights[0], -rest / margins[0] * (1 + draw(st.floats(0.01, 1.0))))
+    highs = [_band_high(lo, m, sigma) for lo, m in zip(lows, margins)]
+    return BandMembers(tuple(lows), tuple(highs)), weights, sigma
 
 
-@given(ens=band_ensembles(), sigma=st.floats(0.2, 1.5))
-def test_cor2_tight_beta_sound_and_necessary(ens, sigma):
-    members, w = ens
+@st.composite
+def positive_band_pairs(draw):
+    """``(BandMembers, sigma)``: two members (or one, twice) with ``m_1 + m_2 > 0`` at 0, by construction."""
+    sigma = draw(st.floats(0.2, 1.5))
+    lows = draw(st.lists(st.floats(-3.0, -0.1), min_size=2, max_size=2))
+    tops = [_largest_band_margin(lo, sigma) for lo in lows]
+    m0 = 0.01 + draw(st.floats(0.0, 1.0)) * (tops[0] - 0.01)
+    if draw(st.booleans()):  # one member, twice
+        lows, m1 = [lows[0]] * 2, m0
+    else:
+        floor = max(-0.9, -m0 + 0.005)
+        m1 = floor + draw(st.floats(0.0, 1.0)) * (tops[1] - floor)
+    return BandMembers(tuple(lows), (_band_high(lows[0], m0, sigma), _band_high(lows[1], m1, sigma))), sigma
+
+
+@given(ens=positive_band_ensembles())
+def test_cor2_tight_beta_sound_and_necessary(ens):
+    members, w, sigma = ens
     x0 = 0.0
     margins = members.margins(x0, sigma)
-    if margins @ w <= 0:
-        return
+    assume(margins @ w > 0)  # built in; only rounding could break it
     grads = members.gradients(x0, sigma)
     true_r = members.true_radius(x0, w, sigma, limit=8 * sigma + 8)
     beta = sm.smoothness_constant_tight(sigma)
@@ -339,15 +376,12 @@ def test_cor2_cor3_printed_constants():
         assert not sm.cor3_necessary(g1, g2, edge_n / 2 - 1e-6, edge_n / 2, r, sigma, beta=beta)
 
 
-@given(ens=band_ensembles(), sigma=st.floats(0.2, 1.5))
-def test_cor3_tight_beta_sound_two_class(ens, sigma):
+@given(ens=positive_band_pairs())
+def test_cor3_tight_beta_sound_two_class(ens):
     # two-class, two-member MME predicts y0 iff m_1 + m_2 > 0 (the larger |m_i| decides)
-    members, _ = ens
-    pair = BandMembers(members.lows[:1] * 2, members.highs[:1] * 2) if len(members.lows) == 1 else \
-        BandMembers(members.lows[:2], members.highs[:2])
+    pair, sigma = ens
     m, g = pair.margins(0.0, sigma), pair.gradients(0.0, sigma)
-    if m.sum() <= 0:
-        return
+    assume(m.sum() > 0)  # built in; only rounding could break it
     true_r = pair.true_radius(0.0, np.ones(2), sigma, limit=8 * sigma + 8)
     beta = sm.smoothness_constant_tight(sigma)
     for r in np.linspace(0.01, 3.0, 40) * sigma:

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import example, given
+from hypothesis import assume, event, example, given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
@@ -455,14 +455,18 @@ def test_corollary5_bullets(params, s, sf_frac, w, t):
     s_f = sf_frac * s
     we_threshold, mme_threshold = stat.corollary5_thresholds(mu, lam2, s, s_f, n)
     lam1_max = mu / (1 - mu)  # mu > B(lam1)
+    checked = 0
     if we_threshold > 0:
         lam1 = lam2 * we_threshold * max(t, 1e-3) * (1 - 1e-9)
         assert stat.we_bound(0.0, mu, s, lam1, w) > stat.mme_bound(0.0, mu, s_f, lam2)
+        checked += 1
     low = max(lam2 * mme_threshold, 0.0)
     if low < lam1_max * (1 - 1e-6):
         lam1 = low + (lam1_max - low) * min(max(t, 1e-3), 1 - 1e-3)
         if lam1 / lam2 > mme_threshold * (1 + 1e-9) + 1e-12:
             assert stat.mme_bound(0.0, mu, s_f, lam2) > stat.we_bound(0.0, mu, s, lam1, w)
+            checked += 2
+    event({0: "no bullet applies", 1: "bullet 1", 2: "bullet 2", 3: "both bullets"}[checked])
 
 
 def test_corollary5_average_weights_closes_gap():
@@ -578,12 +582,15 @@ def test_corollary6_thresholds_match_corollary5(n):
     assert np.allclose(stat.corollary6_thresholds(mu, lam2, n), stat.corollary5_thresholds(mu, lam2, s, s_f, n))
 
 
-@given(st.floats(0.0, 0.6), st.floats(0.05, 0.4), st.floats(0.05, 3.0), st.integers(1, 30), st.floats(0.0, 1.0))
-def test_corollary6_bullets_numeric(a, width, lam2, n, t):
+@given(st.floats(0.0, 0.6), st.floats(0.05, 0.4), st.floats(0.01, 0.999), st.integers(1, 30), st.floats(0.0, 1.0))
+def test_corollary6_bullets_numeric(a, width, lam2_fraction, n, t):
+    """Corollary 6 needs mu > lam2 / (1 + lam2) (a margin level below the mean); lam2 is drawn as a
+    fraction of the largest such value (capped at 3), with a 1% gap, so every example satisfies it."""
     b = min(a + width, 1.0)
     mu = (a + b) / 2
-    if mu <= lam2 / (1 + lam2) * 1.01:
-        return
+    level = mu / 1.01
+    lam2 = lam2_fraction * min(level / (1 - level), 3.0)
+    assume(mu > lam2 / (1 + lam2) * 1.01)  # built in; only rounding could break it
     we_threshold, mme_threshold = stat.corollary6_thresholds(mu, lam2, n)
     worst_w, avg_w = np.array([1.0]), np.ones(n)
     lam1_max = mu / (1 - mu)

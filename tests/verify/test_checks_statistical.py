@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -115,6 +115,7 @@ def test_lemma_d2_pointwise_on_generated_ensembles(sc, seed):
              (single_correct(conf), stat.single_confidence_ratio(conf[:, 0], y0), (1 + lam) * f[:, 0] - lam))
     for correct, ratio, margin in cases:
         assert np.all(correct[(ratio <= lam) & (margin > TIE)])
+    event(f"{sum(np.any((ratio <= lam) & (margin > TIE)) for _, ratio, margin in cases)} of 3 rules with a case")
 
 
 # ---------------------------------------------------------------------------------------------
