@@ -109,7 +109,7 @@ ENTRIES = [
         assumptions=("as Theorem 1",),
         verification="numeric",
         status="refuted",
-        kind='substantive error',
+        kind="slip",
         evidence=(_T + "test_eri_beta_printed_min_rule_is_unsound", _T + "test_eri_beta_counterexample_and_corrected_rule",
                   _T + "test_eri_beta_necessary_min_rule_is_implied_by_the_max_rule"),
         code=("theory.conditions.eri_verdict", "theory.conditions.eri"),
@@ -119,7 +119,10 @@ ENTRIES = [
              r"C = 3, y0 = 0, w = (1, 1)): f_1 = (0.95 - 0.8 Phi(x - 1), 0.05 + 0.8 Phi(x - 1), 0), f_2 = (0.95 - "
              r"0.72 Phi((x - 1.1)/1.1), 0.05 + 0.72 Phi((x - 1.1)/1.1), 0), exact beta = 0.8 phi(1); the WE flips "
              r"to class 1 at x = 1.289 (brentq), yet at r = 1.05 x 1.289 the ERIs are (-0.135, -0.437) and "
-             r"min I = -0.437 <= -beta r = -0.262. (2) is true but weaker than 'max I > beta r'.",
+             r"min I = -0.437 <= -beta r = -0.262. (2) is true but weaker than 'max I > beta r'. A quantifier "
+             r"slip (min for max) in a discussion paragraph: Theorem 1 and Eq. (6) quantify over every wrong class, "
+             r"and nothing later in the paper uses the printed rule, so it is kept refuted but not counted among the "
+             r"paper's substantive errors.",
     ),
     Statement(
         id="eri7",
