@@ -40,7 +40,7 @@ Named readings of the whole DRT regulariser (``reading=``, :data:`DRT_READINGS`;
 * ``"literal"``: the printed ``L_train`` term by term: ordered pairs ``i != j`` (every pair twice), the
   plain norm, per-pair CM, per-input sums averaged over the batch. Exactly twice ``"package"``.
 * ``"public-code"``: what the closest public copy of the authors' DRT trainer (``utils/drt.py`` of the
-  hydra codebase, as described in issue 18; no code was taken from it) computes: GD is the *squared*
+  hydra codebase, as the ledger audit describes it; no code was taken from it) computes: GD is the *squared*
   norm ``||g_i + g_j||^2`` over unordered valid pairs, divided by the number of valid pairs in the batch;
   CM is each member's own margin, ``-m_i`` summed over the (input, member) cases where the member is
   correct and divided by their count (:func:`cm_loss_members`), not a per-pair sum. With N = 3 and every
