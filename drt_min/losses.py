@@ -32,6 +32,22 @@ Readings taken where the paper is ambiguous (each alternative is an option):
   prediction does not guarantee). ``"pairs"`` normalisation then counts such inputs.
 * ``L_std`` is each member's cross-entropy on the noisy input (or SmoothAdv's loss), summed over the
   members and averaged over the batch, as ``sum_i L_std,i`` in ``L_train``.
+
+Named readings of the whole DRT regulariser (``reading=``, :data:`DRT_READINGS`; ledger ``ltrain``):
+
+* ``"package"`` (the default): the options above decide; at their defaults, unordered pairs, the plain
+  norm, per-pair CM, per-input sums averaged over the batch.
+* ``"literal"``: the printed ``L_train`` term by term: ordered pairs ``i != j`` (every pair twice), the
+  plain norm, per-pair CM, per-input sums averaged over the batch. Exactly twice ``"package"``.
+* ``"public-code"``: what the closest public copy of the authors' DRT trainer (``utils/drt.py`` of the
+  hydra codebase, as the ledger audit describes it; no code was taken from it) computes: GD is the *squared*
+  norm ``||g_i + g_j||^2`` over unordered valid pairs, divided by the number of valid pairs in the batch;
+  CM is each member's own margin, ``-m_i`` summed over the (input, member) cases where the member is
+  correct and divided by their count (:func:`cm_loss_members`), not a per-pair sum. With N = 3 and every
+  pair valid, ``"package"``'s GD weight is 3 times this one's (on unit pair norms) and its CM weight
+  N (N - 1) = 6 times.
+
+The named readings fix every option, so they are only combined with the options at their defaults.
 """
 
 from __future__ import annotations
@@ -41,6 +57,8 @@ import torch.nn.functional as F
 
 __all__ = [
     "NORMALIZATIONS",
+    "DRT_READINGS",
+    "cm_loss_members",
     "label_margins",
     "correct_members",
     "valid_pairs",
@@ -53,6 +71,7 @@ __all__ = [
 ]
 
 NORMALIZATIONS = ("batch", "pairs")
+DRT_READINGS = ("package", "literal", "public-code")
 
 
 def _check_normalize(normalize: str) -> None:
@@ -149,6 +168,20 @@ def cm_loss(margins: torch.Tensor, valid: torch.Tensor, *, normalize: str = "bat
     return _normalise(total, valid.sum(), b, normalize)
 
 
+def cm_loss_members(margins: torch.Tensor, correct: torch.Tensor) -> torch.Tensor:
+    """Per-member CM of the ``"public-code"`` reading: ``-sum m_i`` over the (input, member) cases where
+    member i is correct, divided by the number of such cases (0 when there are none).
+
+    margins (B, N), correct (B, N) boolean. A member counts once per input, whatever its pairs.
+    """
+    if margins.dim() != 2:
+        raise ValueError(f"margins must have shape (B, N), got {tuple(margins.shape)}")
+    if correct.shape != margins.shape:
+        raise ValueError(f"correct must have shape {tuple(margins.shape)}, got {tuple(correct.shape)}")
+    mask = correct.to(margins.dtype)
+    return -(margins * mask).sum() / mask.sum().clamp_min(1)
+
+
 def gd_loss_summed(margin_grads: torch.Tensor, all_correct: torch.Tensor, *, squared: bool = False,
                    normalize: str = "batch") -> torch.Tensor:
     """Appendix E, Eq. (54): ``||sum_i g_i||_2`` on the inputs where ``all_correct`` (B,) holds."""
@@ -193,16 +226,34 @@ def standard_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def drt_regularizer(margins: torch.Tensor, margin_grads: torch.Tensor | None, correct: torch.Tensor,
                     *, rho1: float, rho2: float, ordered_pairs: bool = False,
                     squared: bool = False, normalize: str = "batch",
-                    variant: str = "pairwise") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    variant: str = "pairwise",
+                    reading: str = "package") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``rho1 * GD + rho2 * CM`` over valid pairs (or the summed variant); returns (total, gd, cm).
 
     margins (B, N); margin_grads (B, N, d), may be None when rho1 == 0; correct (B, N) boolean.
+    ``reading`` is one of :data:`DRT_READINGS` (module docstring); a named reading other than
+    ``"package"`` fixes every option and so takes them at their defaults only.
     """
     if variant not in ("pairwise", "summed"):
         raise ValueError(f"variant must be 'pairwise' or 'summed', got {variant!r}")
+    if reading not in DRT_READINGS:
+        raise ValueError(f"reading must be one of {DRT_READINGS}, got {reading!r}")
     if rho1 < 0 or rho2 < 0:
         raise ValueError("rho1 and rho2 must be non-negative")
     zero = margins.new_zeros(())
+    if reading != "package":
+        if ordered_pairs or squared or normalize != "batch" or variant != "pairwise":
+            raise ValueError(f"the {reading!r} reading fixes the pairs, norm, normalisation and variant; "
+                             "leave those options at their defaults")
+        if reading == "literal":
+            valid = valid_pairs(correct, ordered_pairs=True)
+            gd = gd_loss(margin_grads, valid) if rho1 > 0 else zero
+            cm = cm_loss(margins, valid) if rho2 > 0 else zero
+        else:
+            valid = valid_pairs(correct)
+            gd = gd_loss(margin_grads, valid, squared=True, normalize="pairs") if rho1 > 0 else zero
+            cm = cm_loss_members(margins, correct) if rho2 > 0 else zero
+        return rho1 * gd + rho2 * cm, gd, cm
     if variant == "pairwise":
         valid = valid_pairs(correct, ordered_pairs=ordered_pairs)
         gd = gd_loss(margin_grads, valid, squared=squared, normalize=normalize) \

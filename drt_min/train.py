@@ -97,6 +97,18 @@ def _draw_noise(cfg: TrainConfig, m: int, b: int, n: int, shape: tuple[int, ...]
     return noise.mul_(cfg.sigma).expand(m, b, n, *shape)
 
 
+def drt_terms(cfg: TrainConfig, margins: torch.Tensor, grads: torch.Tensor | None,
+              correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(rho1 * GD + rho2 * CM, GD, CM)`` as ``cfg`` asks (its weights, options and ``drt_reading``).
+
+    margins (B, N), grads (B, N, d) or None when rho1 == 0, correct (B, N): see :mod:`drt_min.losses`.
+    """
+    return losses.drt_regularizer(
+        margins, grads, correct, rho1=cfg.rho1, rho2=cfg.rho2,
+        ordered_pairs=cfg.pairs == "ordered", squared=cfg.gd_norm == "squared",
+        normalize=cfg.normalize, variant=cfg.variant, reading=cfg.drt_reading)
+
+
 def training_step(model: LeNetEnsemble, optimizer: torch.optim.Optimizer | None,
                   images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig,
                   generator: torch.Generator, epsilon: float | None = None) -> dict[str, torch.Tensor]:
@@ -139,10 +151,7 @@ def training_step(model: LeNetEnsemble, optimizer: torch.optim.Optimizer | None,
         if cfg.rho1 > 0:
             (grads,) = torch.autograd.grad(margins.sum(), drt_inputs, create_graph=True)
             grads = grads.reshape(m * b, n, -1)
-        reg, gd, cm = losses.drt_regularizer(
-            margins, grads, correct, rho1=cfg.rho1, rho2=cfg.rho2,
-            ordered_pairs=cfg.pairs == "ordered", squared=cfg.gd_norm == "squared",
-            normalize=cfg.normalize, variant=cfg.variant)
+        reg, gd, cm = drt_terms(cfg, margins, grads, correct)
         std = losses.standard_loss(std_logits, targets)
         loss = std + reg
         stats.update(gd=gd.detach(), cm=cm.detach())
@@ -229,7 +238,9 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
     num = images.shape[0]
     steps_per_epoch = math.ceil(num / cfg.batch_size)
     method = ("SmoothAdv" if cfg.attack_steps else "Gaussian") + \
-        (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g})" if cfg.rho1 or cfg.rho2 else "")
+        (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g}"
+         + ("" if cfg.drt_reading == "package" else f", {cfg.drt_reading} reading") + ")"
+         if cfg.rho1 or cfg.rho2 else "")
     for epoch in range(start_epoch, cfg.epochs):
         lr = lr_at(cfg, epoch)
         for group in optimizer.param_groups:

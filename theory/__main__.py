@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from theory.ledger import KINDS, all_statements
+from theory.ledger import KINDS, STATUSES, all_statements
 from theory.ledger.render import render_json, render_markdown, render_table
 
 
@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     fmt = ledger.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the ledger as a JSON list")
     fmt.add_argument("--markdown", action="store_true", help="print the Markdown of docs/ledger.md")
-    ledger.add_argument("--status", choices=["verified", "verified-with-correction", "loose", "refuted"],
+    ledger.add_argument("--status", choices=list(STATUSES),
                         help="only entries with this status")
     ledger.add_argument("--kind", choices=list(KINDS), help="only entries of this kind")
     args = parser.parse_args(argv)

@@ -29,7 +29,13 @@ __all__ = [
     "cm_loss_summed",
     "gd_cosine_form",
     "pairwise_gd_squared_identity",
+    "DRT_READINGS",
+    "drt_terms_by_reading",
+    "worked_batch",
 ]
+
+#: Named readings of the DRT regulariser over a batch (ledger ``ltrain``; ``drt_min.losses`` implements them).
+DRT_READINGS = ("package", "literal", "public-code")
 
 
 def _confidences_and_labels(confidences, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -180,3 +186,59 @@ def pairwise_gd_squared_identity(margin_grads) -> tuple[np.ndarray, np.ndarray]:
               for i in range(n) for j in range(i + 1, n))
     rhs = (n - 2) * np.sum(g**2, axis=(-2, -1)) + np.sum(g.sum(axis=-2) ** 2, axis=-1)
     return np.asarray(lhs, dtype=float), rhs
+
+
+def drt_terms_by_reading(margins, margin_grads, correct, reading: str) -> tuple[float, float]:
+    """(GD, CM) of a batch of noisy inputs under one named reading of ``L_train``'s DRT terms.
+
+    Shapes: margins (B, N), margin_grads (B, N, d), correct (B, N) boolean (member i predicts y0 on input b).
+
+    * ``"package"``: per input, ``sum_{i<j valid} ||g_i + g_j||`` and ``sum_{i<j valid} -(m_i + m_j)``;
+      both averaged over the B inputs.
+    * ``"literal"``: the printed sums over ordered pairs ``i != j`` (each unordered pair twice), same
+      normalisation: exactly twice ``"package"``.
+    * ``"public-code"``: ``sum_{i<j valid} ||g_i + g_j||^2`` over the batch divided by the number of valid
+      pairs in the batch; ``-sum m_i`` over the correct (input, member) cases divided by their number.
+    """
+    if reading not in DRT_READINGS:
+        raise ValueError(f"reading must be one of {DRT_READINGS}, got {reading!r}")
+    m = as_array(margins, "margins")
+    g = as_array(margin_grads, "margin_grads")
+    ok = np.asarray(correct, dtype=bool)
+    if m.ndim != 2 or g.shape[:2] != m.shape or ok.shape != m.shape:
+        raise ValueError(f"shapes do not match: margins {m.shape}, grads {g.shape}, correct {ok.shape}")
+    b, n = m.shape
+    gd = cm = 0.0
+    pairs = 0
+    for k in range(b):
+        for i in range(n):
+            for j in range(n):
+                if i == j or not (ok[k, i] and ok[k, j]) or (reading != "literal" and j < i):
+                    continue
+                s = g[k, i] + g[k, j]
+                pairs += 1
+                if reading == "public-code":
+                    gd += float(s @ s)
+                else:
+                    gd += float(np.sqrt(s @ s))
+                    cm -= float(m[k, i] + m[k, j])
+    if reading == "public-code":
+        cases = int(ok.sum())
+        cm = -float(m[ok].sum())
+        return gd / max(pairs, 1), cm / max(cases, 1)
+    return gd / b, cm / b
+
+
+def worked_batch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The worked batch of ledger ``ltrain``: B = 2 noisy inputs, N = 3 members, d = 2.
+
+    Input 0: every member correct, margins (0.5, 0.3, 0.2), gradients (0.5, 0), (0.5, 0), (-1.5, 0), so every
+    pair sum has norm 1. Input 1: members 0 and 1 correct (margins 0.4, 0.2, gradients (0, 0.5) each, pair sum
+    of norm 1), member 2 wrong (margin -0.2). Unit pair norms make the plain and squared norms agree, so the
+    factors between readings are those of the counting and normalisation alone.
+    Returns (margins (2, 3), margin_grads (2, 3, 2), correct (2, 3)).
+    """
+    margins = np.array([[0.5, 0.3, 0.2], [0.4, 0.2, -0.2]])
+    grads = np.array([[[0.5, 0.0], [0.5, 0.0], [-1.5, 0.0]], [[0.0, 0.5], [0.0, 0.5], [0.3, -0.7]]])
+    correct = np.array([[True, True, True], [True, True, False]])
+    return margins, grads, correct

@@ -10,6 +10,8 @@ Everything here acts on smoothed probabilities that are already known (or lower-
   although the member does not predict ``y0``. The corrected radius
   (:func:`eas_certified_radius`) uses ``r_i = sigma Phi^{-1}(p_i(y0))`` for every member;
   :func:`eas_certified_radius_sharp` is a sound radius that is never smaller than it.
+  :func:`eas_radius_repaired` is the minimal repair of the printed formula: its max runs over the
+  members that predict ``y0`` only (equivalently, a wrong member's top probability is at least 1/2).
 - Corollary 4 (two-model MME, EBS vs EAS): :func:`cor4_radius_ebs`, :func:`cor4_radius_eas`,
   :func:`cor4_threshold` and the feasibility check :func:`cor4_feasible`.
 
@@ -35,6 +37,7 @@ __all__ = [
     "eas_certified_radius",
     "eas_certified_radius_from_probabilities",
     "eas_certified_radius_sharp",
+    "eas_radius_repaired",
     "ebs_mme_probability",
     "cor4_radius_ebs",
     "cor4_radius_eas",
@@ -92,6 +95,30 @@ def eas_radius_printed(probs, sigma) -> np.ndarray:
     """
     radii = eas_member_radii_printed(probs, sigma)
     return _midrange(radii)
+
+
+def eas_radius_repaired(probs, sigma) -> np.ndarray:
+    """Theorem 5, minimal repair: Eq. (39) with the max taken only over the members that predict ``y0``.
+
+        r = (max_{i: F_i predicts y0} r_i + min_i r_i) / 2,   r_i as printed
+        (sigma Phi^{-1}(p_i(y0)) for a member predicting y0, -sigma Phi^{-1}(q_i) for one that does not).
+
+    Equivalently, the printed formula under the added assumption that a wrong member's top probability
+    ``q_i`` is at least 1/2 (then its ``r_i <= 0`` never is the max). Sound: for ``|delta| < r`` the EAS
+    member (largest top probability, so predicting ``y0`` with the largest ``r_i`` among correct members)
+    keeps ``y0`` probability ``>= Phi((max - |delta|)/sigma)``; a correct member's wrong classes stay below
+    ``1 - p_i(y0)``, a wrong member's below its top ``q_i``, so every wrong probability is
+    ``<= Phi((|delta| - min_i r_i)/sigma)`` (Lipschitz ``Phi^{-1}``, Salman et al. 2019). Never below
+    :func:`eas_certified_radius`, never above :func:`eas_certified_radius_sharp`, and equal to the printed
+    radius when every wrong member has ``q_i >= 1/2`` (in particular with two classes).
+    For exact smoothed probabilities (which member predicts ``y0`` must be known). Returns ``probs.shape[:-2]``.
+    """
+    arr = _require_members(probs)
+    radii = eas_member_radii_printed(arr, sigma)
+    _, y0 = eas_select(arr)
+    correct = np.argmax(arr, axis=-1) == y0[..., None]
+    hi = np.where(correct, radii, -np.inf).max(axis=-1)  # the EAS member predicts y0: never empty
+    return _midrange(np.stack([hi, radii.min(axis=-1)], axis=-1))
 
 
 def _midrange(radii: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from verify.trust_region import minimize_quadratic_on_ball, quadratic_robust_rad
 
 __all__ = ["EXACT_RTOL", "radius_bracket", "flips_within", "margin_gradient", "with_margin_gradient",
            "with_margin_shift", "global_diversity", "mean_cosine", "StudyRow", "conjecture_study", "STUDY_SIZES", "study_rows",
-           "summarize", "figure_mme_many"]
+           "summarize", "partner_conservativeness", "figure_mme_many"]
 
 EXACT_RTOL = 1e-6  # a bracket this narrow (relative) counts as the exact radius
 _BEYOND = 1.0 + 1e-7  # candidates just outside a pair's zero set, so that a flip is strict, not a tie
@@ -161,6 +161,11 @@ class StudyRow:
         return helps and self.upper_after < self.lower_before * (1 - 1e-9)
 
     @property
+    def raised(self) -> bool:
+        """Certified: the radius strictly grows (its lower bound after exceeds its upper bound before)."""
+        return self.lower_after > self.upper_before * (1 + 1e-9)
+
+    @property
     def exact(self) -> bool:
         return all(u <= lo * (1 + EXACT_RTOL) for lo, u in ((self.lower_before, self.upper_before),
                                                               (self.lower_after, self.upper_after)))
@@ -223,18 +228,47 @@ def study_rows(profile_name: str = "ci", seed: int = 0) -> tuple[StudyRow, ...]:
     return tuple(conjecture_study(seed=seed, **STUDY_SIZES[profile_name]))
 
 
+def partner_conservativeness(rows: list[StudyRow]) -> dict:
+    """How conservative the partner condition (ledger ``mme-n``) is on the study's ensembles.
+
+    One ensemble per (N, trial) (its state before the moves), kept when its bracket is exact and finite: the
+    ratio exact radius / partner radius (>= 1 since the condition is sound; inf where it certifies nothing).
+    """
+    seen, ratios = set(), []
+    for r in rows:
+        key = (r.n_models, r.trial)
+        if key in seen or not (r.lower_before > 0 and np.isfinite(r.lower_before)
+                               and r.upper_before <= r.lower_before * (1 + EXACT_RTOL)):
+            continue
+        seen.add(key)
+        ratios.append(r.lower_before / r.partner_before if r.partner_before > 0 else np.inf)
+    ratios = np.array(ratios)
+    finite = ratios[np.isfinite(ratios)]
+    q = np.percentile(finite, [50, 90]) if finite.size else (np.nan, np.nan)
+    return {"ensembles": int(ratios.size), "certifies_nothing": int(np.isinf(ratios).sum()),
+            "median": float(q[0]), "p90": float(q[1]), "max": float(finite.max()) if finite.size else np.nan,
+            "min": float(finite.min()) if finite.size else np.nan}
+
+
 def summarize(rows: list[StudyRow]) -> dict:
-    """Counts of the study: searched moves, exact brackets, certified counterexamples, by move and N."""
+    """Counts of the study: searched moves, exact brackets, certified counterexamples and certified raises
+    (both directions of the radius, so that neither tally is quoted alone), by move and N; and the partner
+    condition's conservativeness (:func:`partner_conservativeness`)."""
     out: dict = {"moves": len(rows), "exact": sum(r.exact for r in rows)}
     for move in ("diversify", "margin"):
         sel = [r for r in rows if r.move == move]
         div = [r for r in sel if move == "margin" or r.more_diverse]
         exact = [r for r in div if r.exact and np.isfinite(r.lower_before) and np.isfinite(r.lower_after)]
-        out[move] = {"moves": len(sel), "qualifying": len(div), "counterexamples": sum(r.counterexample for r in div),
+        lowered = sum(r.counterexample for r in div)
+        raised = sum(r.raised for r in div)
+        out[move] = {"moves": len(sel), "qualifying": len(div), "counterexamples": lowered,
+                     "lowered": lowered, "raised": raised, "neither": len(div) - lowered - raised,
                      "exact_pairs": len(exact),
                      "radius_dropped_exact": sum(r.lower_after < r.lower_before * (1 - 1e-9) for r in exact),
+                     "radius_grew_exact": sum(r.lower_after > r.lower_before * (1 + 1e-9) for r in exact),
                      "by_n": {n: sum(r.counterexample for r in div if r.n_models == n)
                               for n in sorted({r.n_models for r in sel})}}
+    out["partner"] = partner_conservativeness(rows)
     return out
 
 

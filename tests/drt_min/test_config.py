@@ -121,3 +121,38 @@ def test_argparse_booleans():
     assert config._parse_bool("false") is False and config._parse_bool("1") is True
     with pytest.raises(argparse.ArgumentTypeError):
         config._parse_bool("maybe")
+
+
+def test_drt_reading_is_one_field_recorded_in_checkpoints(tmp_path):
+    """paper-mnist trains the public-code reading, cpu and smoke the package default; a named reading
+    fixes the loss options; a checkpoint written before the field existed loads as 'package'."""
+    from drt_min.checkpoint import load_checkpoint, save_checkpoint, validate_payload
+    from drt_min.models import LeNetEnsemble
+
+    assert config.TrainConfig().drt_reading == "package"
+    assert config.get_preset("paper-mnist").train.drt_reading == "public-code"
+    assert config.get_preset("cpu").train.drt_reading == config.get_preset("smoke").train.drt_reading == "package"
+    for stage in ("drt", "control"):  # the control differs from DRT in rho only, so it records the reading too
+        assert config.train_config_for(config.get_preset("paper-mnist"), stage).drt_reading == "public-code"
+    with pytest.raises(ValueError, match="choices|one of"):
+        config.TrainConfig(drt_reading="hydra")
+    for option, value in (("gd_norm", "squared"), ("pairs", "ordered"), ("normalize", "pairs"),
+                          ("variant", "summed")):
+        with pytest.raises(ValueError, match="--drt-reading public-code fixes"):
+            config.TrainConfig(drt_reading="public-code", **{option: value})
+        config.TrainConfig(**{option: value})  # fine with the package reading
+    args = build_parser().parse_args(["run", "--preset", "cpu", "--out", "x", "--drt-reading", "literal"])
+    assert config.overrides_from_args(args)["train"]["drt_reading"] == "literal"
+    # a checkpoint from before the field: its config dict has no drt_reading
+    cfg = config.TrainConfig(rho1=1.0)
+    old = {k: v for k, v in config.to_dict(cfg).items() if k != "drt_reading"}
+    model = LeNetEnsemble(cfg.num_members, cfg.num_classes)
+    payload = {"config": old, "epoch": 0, "model": model.state_dict(), "num_members": cfg.num_members,
+               "num_classes": cfg.num_classes}
+    save_checkpoint(tmp_path / "old.pt", payload)
+    loaded, _ = load_checkpoint(tmp_path / "old.pt")
+    validate_payload(loaded, tmp_path / "old.pt")
+    assert config.from_dict(config.TrainConfig, loaded["config"]) == cfg
+    assert config.from_dict(config.TrainConfig, loaded["config"]).drt_reading == "package"
+    new = config.to_dict(config.TrainConfig(rho1=1.0, drt_reading="public-code"))
+    assert new["drt_reading"] == "public-code"

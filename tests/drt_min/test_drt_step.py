@@ -53,7 +53,7 @@ def trained(tmp_path_factory):
     return result.model.state_dict(), images[:BATCH].double(), labels
 
 
-def _step_and_oracle(trained, **changes):
+def _step_and_oracle(trained, mutant="", **changes):
     """Run one step with optimizer=None on a float64 copy of the ensemble and evaluate the oracle
     on the same noisy inputs (the trainer's noise draw, reproduced from the same generator seed)."""
     state, images, labels = trained
@@ -65,7 +65,8 @@ def _step_and_oracle(trained, **changes):
                           torch.Generator().manual_seed(NOISE_SEED))
     x, y = drt_noisy_batch(images, labels, cfg, torch.Generator().manual_seed(NOISE_SEED))
     terms = drt_terms_loop(members, x, y, gd_norm=cfg.gd_norm, pairs=cfg.pairs,
-                           normalize=cfg.normalize, variant=cfg.variant)
+                           normalize=cfg.normalize, variant=cfg.variant,
+                           drt_reading=cfg.drt_reading, mutant=mutant)
     return cfg, model, members, stats, terms
 
 
@@ -158,3 +159,37 @@ def test_smoothadv_drt_terms_are_the_oracle_on_the_clean_noisy_inputs(trained):
     torch.testing.assert_close(stats["cm"], terms.cm.detach(), **TOL)
     torch.testing.assert_close(stats["loss"] - stats["std"],
                                (cfg.rho1 * terms.gd + cfg.rho2 * terms.cm).detach(), **TOL)
+
+
+READINGS = ("package", "literal", "public-code")
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_drt_step_equals_the_oracle_under_each_named_reading(trained, reading):
+    """TrainConfig.drt_reading: 'package' (unordered pairs, plain norm, per-pair CM, batch mean),
+    'literal' (ordered pairs i != j, twice 'package') and 'public-code' (squared GD / valid pairs,
+    per-member CM / correct cases) each equal the oracle's loop in loss, terms and parameter gradient."""
+    cfg, model, members, stats, terms = _step_and_oracle(trained, drt_reading=reading, noise_copies=2)
+    _assert_every_kind_of_input(terms)
+    oracle = terms.loss(cfg.rho1, cfg.rho2)
+    torch.testing.assert_close(stats["loss"], oracle.detach(), **TOL)
+    torch.testing.assert_close(stats["gd"], terms.gd.detach(), **TOL)
+    torch.testing.assert_close(stats["cm"], terms.cm.detach(), **TOL)
+    _assert_parameter_gradients(model, members, oracle)
+
+
+MUTANTS = ("gd x2", "cm x2", "per-pair cm")
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_drt_step_tells_each_reading_from_its_mutants(trained, reading):
+    """The comparisons above can fail: a factor 2 on either term, or (public code) the per-pair CM in
+    place of the per-member CM, moves the oracle's loss far outside the tolerance of the step's; and no
+    two named readings give the same loss on this batch."""
+    cfg, _, _, stats, terms = _step_and_oracle(trained, drt_reading=reading, noise_copies=2)
+    for mutant in MUTANTS if reading == "public-code" else MUTANTS[:2]:
+        _, _, _, _, wrong = _step_and_oracle(trained, mutant=mutant, drt_reading=reading, noise_copies=2)
+        gap = abs(float(stats["loss"]) - float(wrong.loss(cfg.rho1, cfg.rho2).detach()))
+        assert gap > 1e3 * (TOL["atol"] + TOL["rtol"] * abs(float(stats["loss"]))), (reading, mutant, gap)
+    others = {r: _step_and_oracle(trained, drt_reading=r, noise_copies=2)[3]["loss"] for r in READINGS}
+    assert len({round(float(v), 9) for v in others.values()}) == len(READINGS)

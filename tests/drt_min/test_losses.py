@@ -275,3 +275,59 @@ def test_full_objective_parameter_gradient_matches_finite_differences():
         _drt_objective_batched(model, x, y, rho1=0.0, rho2=0.0)
     g_gd = torch.autograd.grad(gd_only, params)
     assert sum(float(g.abs().sum()) for g in g_gd) > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), b=st.integers(1, 6), n=st.integers(2, 5), p=st.floats(0.0, 1.0))
+@example(seed=0, b=3, n=3, p=0.0)   # no valid pair, no correct member: both terms 0
+@example(seed=1, b=3, n=3, p=1.0)   # every pair valid
+def test_named_readings_match_theory_on_random_tensors(seed, b, n, p):
+    """losses.drt_regularizer(reading=...) against theory.drt.drt_terms_by_reading (explicit loops),
+    in value; the batched GD and CM of each reading are then the weighted total."""
+    _, _, grads, margins, correct = _random_case(seed, b=b, n=n, p_correct=p)
+    for reading in losses.DRT_READINGS:
+        total, gd, cm = losses.drt_regularizer(margins, grads, correct, rho1=0.7, rho2=2.9, reading=reading)
+        ref = theory_drt.drt_terms_by_reading(margins.numpy(), grads.numpy(), correct.numpy(), reading)
+        assert float(gd) == pytest.approx(ref[0], rel=1e-12, abs=1e-12)
+        assert float(cm) == pytest.approx(ref[1], rel=1e-12, abs=1e-12)
+        assert float(total) == pytest.approx(0.7 * ref[0] + 2.9 * ref[1], rel=1e-12, abs=1e-12)
+    literal = losses.drt_regularizer(margins, grads, correct, rho1=0.7, rho2=2.9, reading="literal")[0]
+    package = losses.drt_regularizer(margins, grads, correct, rho1=0.7, rho2=2.9)[0]
+    torch.testing.assert_close(literal, 2 * package)
+
+
+def test_cm_loss_members_counts_each_correct_member_once():
+    margins = torch.tensor([[0.5, 0.3, 0.2], [0.4, 0.2, -0.2]], dtype=torch.float64, requires_grad=True)
+    correct = torch.tensor([[True, True, True], [True, True, False]])
+    cm = losses.cm_loss_members(margins, correct)
+    assert float(cm.detach()) == pytest.approx(-1.6 / 5)
+    (grad,) = torch.autograd.grad(cm, margins)
+    torch.testing.assert_close(grad, -correct.double() / 5)
+    assert float(losses.cm_loss_members(margins.detach(), torch.zeros(2, 3, dtype=torch.bool))) == 0.0
+    with pytest.raises(ValueError):
+        losses.cm_loss_members(margins, correct[:, :2])
+    with pytest.raises(ValueError):
+        losses.drt_regularizer(margins, None, correct, rho1=0.0, rho2=1.0, reading="public-code", squared=True)
+    with pytest.raises(ValueError):
+        losses.drt_regularizer(margins, None, correct, rho1=0.0, rho2=1.0, reading="hydra")
+
+
+def test_paper_mnist_drt_loss_is_the_public_code_reading_on_the_worked_batch():
+    """The paper-mnist preset's DRT stage, through the trainer's own drt_terms, on the ledger's worked batch
+    (theory.drt.worked_batch) computed by hand: GD = (1 + 1 + 1 + 1) / 4 valid pairs = 1 (squared unit pair
+    norms), CM = -(0.5 + 0.3 + 0.2 + 0.4 + 0.2) / 5 correct cases = -0.32. The cpu and smoke presets keep the
+    package reading: GD = (3 + 1) / 2 = 2, CM = -(2 x 1.0 + 0.6) / 2 = -1.3."""
+    from drt_min.config import get_preset, train_config_for
+    from drt_min.train import drt_terms
+
+    m, g, c = (torch.as_tensor(a) for a in theory_drt.worked_batch())
+    cfg = train_config_for(get_preset("paper-mnist"), "drt")
+    assert cfg.drt_reading == "public-code" and (cfg.rho1, cfg.rho2) == (0.1, 0.5)
+    total, gd, cm = drt_terms(cfg, m, g, c)
+    assert float(gd) == pytest.approx(1.0) and float(cm) == pytest.approx(-0.32)
+    assert float(total) == pytest.approx(0.1 * 1.0 + 0.5 * -0.32)
+    for preset in ("cpu", "smoke"):
+        cfg = train_config_for(get_preset(preset), "drt")
+        assert cfg.drt_reading == "package"
+        _, gd, cm = drt_terms(cfg, m, g, c)
+        assert float(gd) == pytest.approx(2.0) and float(cm) == pytest.approx(-1.3)

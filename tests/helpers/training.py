@@ -102,7 +102,8 @@ class DrtTerms:
 
 def drt_terms_loop(model, x: torch.Tensor, y: torch.Tensor, *, gd_norm: str = "plain",
                    pairs: str = "unordered", normalize: str = "batch",
-                   variant: str = "pairwise") -> DrtTerms:
+                   variant: str = "pairwise", drt_reading: str = "package",
+                   mutant: str = "") -> DrtTerms:
     """CE, GD and CM on fixed noisy inputs x (B, 1, 28, 28), one member, input and pair at a time.
 
     ``model`` is a :class:`LeNetEnsemble` or a list of ordinary LeNet members. Member i gets its own
@@ -115,7 +116,16 @@ def drt_terms_loop(model, x: torch.Tensor, y: torch.Tensor, *, gd_norm: str = "p
       is correct;
     * ``normalize="batch"`` divides both sums by B, ``"pairs"`` by the number of terms summed
       (valid pairs, or all-correct inputs for the summed variant; 1 when there are none).
+    * ``drt_reading="literal"``: ordered pairs, plain norm, batch; ``"public-code"``: the squared norm
+      over unordered valid pairs divided by their number, and ``-m_i`` over the correct (input, member)
+      cases divided by their number (the other options then stay at their defaults).
+
+    ``mutant`` perturbs the oracle on purpose, for the tests that show the comparison can fail:
+    ``"gd x2"``, ``"cm x2"``, or ``"per-pair cm"`` (public-code's CM summed per valid pair and divided by
+    the number of valid pairs).
     """
+    if drt_reading == "literal":
+        pairs = "ordered"
     members = model.members() if hasattr(model, "members") else list(model)
     b, n = x.shape[0], len(members)
     ce = x.new_zeros(())
@@ -140,7 +150,23 @@ def drt_terms_loop(model, x: torch.Tensor, y: torch.Tensor, *, gd_norm: str = "p
         return v.dot(v) if gd_norm == "squared" else v.norm()
 
     gd, cm, terms = x.new_zeros(()), x.new_zeros(()), 0
-    if variant == "pairwise":
+    if drt_reading == "public-code":
+        cases = 0
+        for k, i, j in valid_pairs(correct):
+            s = grad[i][k] + grad[j][k]
+            gd = gd + s.dot(s)
+            if mutant == "per-pair cm":
+                cm = cm - (margin[i][k] + margin[j][k])
+            terms += 1
+        for k in range(b):
+            for i in range(n):
+                if correct[k, i]:
+                    if mutant != "per-pair cm":
+                        cm = cm - margin[i][k]
+                    cases += 1
+        gd = gd / max(terms, 1)
+        cm = cm / max(terms if mutant == "per-pair cm" else cases, 1)
+    elif variant == "pairwise":
         for k, i, j in valid_pairs(correct, ordered=pairs == "ordered"):
             gd = gd + norm(grad[i][k] + grad[j][k])
             cm = cm - (margin[i][k] + margin[j][k])
@@ -151,8 +177,12 @@ def drt_terms_loop(model, x: torch.Tensor, y: torch.Tensor, *, gd_norm: str = "p
                 gd = gd + norm(sum(grad[i][k] for i in range(n)))
                 cm = cm - sum(margin[i][k] for i in range(n))
                 terms += 1
-    denominator = b if normalize == "batch" else max(terms, 1)
-    return DrtTerms(ce=ce, gd=gd / denominator, cm=cm / denominator, correct=correct,
+    if drt_reading != "public-code":
+        denominator = b if normalize == "batch" else max(terms, 1)
+        gd, cm = gd / denominator, cm / denominator
+    gd = gd * (2 if mutant == "gd x2" else 1)
+    cm = cm * (2 if mutant == "cm x2" else 1)
+    return DrtTerms(ce=ce, gd=gd, cm=cm, correct=correct,
                     pairs=count_valid_pairs(correct, ordered=pairs == "ordered"),
                     all_correct=int(correct.all(1).sum()))
 

@@ -717,15 +717,15 @@ def test_mme_n_validates_input():
 _RIDGE_C, _RIDGE_K, _RIDGE_S = 0.02, 1.0, 1.0
 
 
-def _ridge_ensemble(angles_deg):
+def _ridge_ensemble(angles_deg, scale=_RIDGE_S):
     u = np.stack([np.cos(np.radians(angles_deg)), np.sin(np.radians(angles_deg))], axis=-1)
 
     def conf(x):
-        m = _RIDGE_C + _RIDGE_K * (norm.cdf(np.asarray(x) @ u.T / _RIDGE_S) - 0.5)
+        m = _RIDGE_C + _RIDGE_K * (norm.cdf(np.asarray(x) @ u.T / scale) - 0.5)
         return np.stack([(1 + m) / 2, (1 - m) / 2], axis=-1)
 
     def grads():  # confidence gradients at x0 = 0: +-(k phi(0)/s) u / 2
-        g = _RIDGE_K * norm.pdf(0.0) / _RIDGE_S * u
+        g = _RIDGE_K * norm.pdf(0.0) / scale * u
         return np.stack([g / 2, -g / 2], axis=-2)
 
     return conf, grads(), u
@@ -793,8 +793,120 @@ def test_mme_n_conj_eq5_form_is_necessary():
 
 
 def test_mme_n_conj_larger_margins_never_lower_the_radius():
-    # max + min is nondecreasing in every a_i, so raising margins can only grow the set where M_MME = y0.
+    # Two classes (or y0 each member's top or runner-up): max + min is nondecreasing in every a_i, so raising
+    # margins can only grow the set where M_MME = y0.
     rng = np.random.default_rng(5)
     a = rng.normal(size=(500, 6))
     bump = np.abs(rng.normal(size=(500, 6))) * (rng.random((500, 6)) < 0.5)
     assert np.all(cd.mme_partner_value(a + bump) >= cd.mme_partner_value(a))
+
+
+# Three classes: raising every margin of one member can lower the MME radius. Member 1 is constant and predicts
+# class 1 with y0 = 0 third (assumption (2) fails for it); member 2 predicts y0, its top-two gap 0.3 - 0.15 t(x),
+# t = 3 tanh(x / 3), shrinks along +x. The MME flips where member 2's gap falls to member 1's gap.
+_MARGIN_CE_BEFORE = (0.2, 0.425, 0.375)   # gap 0.05; margins f^{0/1} = -0.225, f^{0/2} = -0.175
+_MARGIN_CE_AFTER = (0.24, 0.425, 0.335)   # gap 0.09; margins -0.185, -0.095: both raised
+
+
+def _margin_ce_confidences(x, member1):
+    t = 3 * np.tanh(np.asarray(x, dtype=float) / 3)
+    second = np.stack([0.55 - 0.1 * t, 0.25 + 0.05 * t, 0.2 + 0.05 * t], axis=-1)
+    first = np.broadcast_to(np.asarray(member1), second.shape)
+    return np.stack([first, second], axis=-2)
+
+
+def _margin_ce_radius(member1):
+    """Exact flip radius (brentq on the gap difference), checked by mme_predict on a grid of the ball."""
+    from scipy.optimize import brentq
+
+    gap1 = float(cd.mme_gaps(np.asarray(member1)[None])[0])
+    diff = lambda x: float(cd.mme_gaps(_margin_ce_confidences(x, member1))[1]) - gap1  # noqa: E731
+    root = brentq(diff, 0.0, 3 * np.arctanh(0.66), xtol=1e-14)  # member 2 predicts y0 while t < 2
+    xs = np.concatenate([np.linspace(-3 * root, 0.0, 4001), np.linspace(0.0, root * (1 - 1e-9), 4001)])
+    assert np.all(cd.mme_predict(_margin_ce_confidences(xs, member1)) == 0)  # no earlier flip, either side
+    assert cd.mme_predict(_margin_ce_confidences(root * (1 + 1e-9), member1)) == 1
+    return root
+
+
+def test_mme_n_conj_raising_margins_can_lower_the_radius_with_three_classes():
+    before, after = np.array(_MARGIN_CE_BEFORE), np.array(_MARGIN_CE_AFTER)
+    assert np.all(cd.margins(after, 0)[1:] > cd.margins(before, 0)[1:])  # every margin of member 1 raised
+    gaps = [float(cd.mme_gaps(v[None])[0]) for v in (before, after)]
+    assert gaps == [pytest.approx(0.05), pytest.approx(0.09)]  # its top-two gap widens
+    xs = np.linspace(-5, 5, 101)
+    for member1 in (before, after):
+        conf = _margin_ce_confidences(xs, member1)
+        assert conf.min() > 0 and np.allclose(conf.sum(-1), 1)  # on the simplex, smooth
+        assert not np.any(cd.mme_assumption2(conf[:, 0][:, None], 0))  # y0 is member 1's third class
+    r_before, r_after = _margin_ce_radius(before), _margin_ce_radius(after)
+    assert r_before == pytest.approx(3 * np.arctanh(5 / 9), rel=1e-12)
+    assert r_after == pytest.approx(3 * np.arctanh(7 / 15), rel=1e-12)
+    assert r_after < 0.81 * r_before  # 1.517 < 1.879
+
+
+@pytest.mark.xfail(strict=True, reason="raising a margin can lower the MME radius with three classes when y0 is "
+                                       "not a member's top or runner-up class")
+def test_mme_n_conj_raising_margins_never_lowers_the_radius_for_any_number_of_classes():
+    assert _margin_ce_radius(_MARGIN_CE_AFTER) >= _margin_ce_radius(_MARGIN_CE_BEFORE)
+
+
+@st.composite
+def _assumption2_points(draw):
+    """(confidences (N, C), member j, lambda): a point where y0 = 0 is every member's top or runner-up class."""
+    n, c = draw(st.integers(2, 6)), draw(st.integers(3, 6))
+    rows = []
+    for _ in range(n):
+        w = np.array(draw(st.lists(st.floats(0.01, 1.0), min_size=c, max_size=c)))
+        top = int(np.argmax(w))
+        if draw(st.booleans()):   # make y0 the top class, else the runner-up (swap it with the second class)
+            w[[0, top]] = w[[top, 0]]
+        else:
+            order = np.argsort(-w, kind="stable")
+            w[[0, order[1]]] = w[[order[1], 0]]
+        rows.append(w / w.sum())
+    return np.array(rows), draw(st.integers(0, n - 1)), draw(st.floats(0.01, 1.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_assumption2_points())
+def test_mme_n_conj_raising_margins_keeps_y0_under_assumption2(case):
+    # Under assumption (2) the restricted claim holds pointwise: mixing member j towards e_{y0} raises each of
+    # its margins (m -> m + lam (1 - m)) and keeps (2); Lemma B.1's value can only grow, so a point with
+    # value > 0 keeps the MME prediction y0 (Lemma B.1), whatever the tie rule.
+    conf, j, lam = case
+    assume(np.all(cd.mme_assumption2(conf, 0)))
+    assume(float(cd.mme_condition_value(conf, 0)) > 1e-12)
+    raised = conf.copy()
+    raised[j] = (1 - lam) * conf[j] + lam * np.eye(conf.shape[1])[0]
+    assert np.all(cd.margins(raised[j], 0) >= cd.margins(conf[j], 0) - 1e-15)
+    assert np.all(cd.mme_assumption2(raised, 0))
+    assert float(cd.mme_condition_value(raised, 0)) >= float(cd.mme_condition_value(conf, 0)) - 1e-15
+    assert int(cd.mme_predict(raised)) == 0
+
+
+_MME_N_SCALE = 0.25  # ridge width of the ensemble below: beta = k phi(1) / (2 s^2) = 1.94
+
+
+def test_mme_n_is_sufficient_not_necessary():
+    # Y (margins c + h, c - h, c + h) is robust at every radius, yet no choice of partners satisfies the
+    # partner condition (Eq. (12) per pair, with the members' beta) beyond r = 0.102.
+    conf, g, _ = _ridge_ensemble(_ANCHORED, scale=_MME_N_SCALE)
+    beta = _RIDGE_K * PHI_ONE / (2 * _MME_N_SCALE**2)
+    rng = np.random.default_rng(3)
+    pts = rng.normal(size=(6000, 2)) * rng.choice([0.05, 1.0, 20.0], size=(6000, 1))  # near, mid and far
+    assert np.allclose(cd.mme_condition_value(conf(pts), 0), 2 * _RIDGE_C)  # max + min = 0.04 > 0 everywhere
+    assert np.all(cd.mme_predict(conf(pts)) == 0)
+    radius = float(cd.mme_partner_certified_radius(conf(np.zeros(2)), g, 0, beta))
+    assert 0.095 < radius < 0.105
+    for r in (0.11, 0.5, 2.0, 50.0):
+        assert not cd.mme_partner_sufficient(conf(np.zeros(2)), g, 0, beta, r)
+    assert cd.mme_partner_sufficient(conf(np.zeros(2)), g, 0, beta, 0.099)
+
+
+@pytest.mark.xfail(strict=True, reason="the partner condition suffices but is not necessary (robust everywhere, "
+                                       "fails beyond r = 0.102)")
+def test_mme_n_partner_condition_is_necessary():
+    conf, g, _ = _ridge_ensemble(_ANCHORED, scale=_MME_N_SCALE)
+    beta = _RIDGE_K * PHI_ONE / (2 * _MME_N_SCALE**2)
+    assert np.all(cd.mme_predict(conf(np.random.default_rng(4).normal(size=(2000, 2)) * 5)) == 0)
+    assert cd.mme_partner_sufficient(conf(np.zeros(2)), g, 0, beta, 0.5)

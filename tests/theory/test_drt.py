@@ -142,3 +142,27 @@ def test_train_objective_adds_standard_losses():
 def test_bad_input_is_rejected(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_drt_readings_on_the_worked_batch():
+    """The ledger's worked batch (ltrain), computed by hand: pair sums all of norm 1; input 0 has the three
+    pairs of margins (0.5, 0.3, 0.2), input 1 the pair (0.4, 0.2); 4 valid pairs and 5 correct cases."""
+    m, g, c = drt.worked_batch()
+    literal = drt.drt_terms_by_reading(m, g, c, "literal")
+    package = drt.drt_terms_by_reading(m, g, c, "package")
+    public = drt.drt_terms_by_reading(m, g, c, "public-code")
+    # package: GD (3 + 1) / 2, CM -(2 (0.5 + 0.3 + 0.2) + (0.4 + 0.2)) / 2
+    assert package == (pytest.approx(2.0), pytest.approx(-1.3))
+    assert literal == (pytest.approx(4.0), pytest.approx(-2.6))  # every pair twice
+    # public code: GD (1 + 1 + 1 + 1) / 4 pairs, CM -(0.5 + 0.3 + 0.2 + 0.4 + 0.2) / 5 cases
+    assert public == (pytest.approx(1.0), pytest.approx(-0.32))
+    assert package[0] / public[0] == pytest.approx(2.0) and package[1] / public[1] == pytest.approx(4.0625)
+    # every pair valid (input 0 alone): package's GD is 3x and its CM N (N - 1) = 6x the public code's
+    full = [drt.drt_terms_by_reading(m[:1], g[:1], c[:1], r) for r in ("package", "public-code")]
+    assert full[0][0] / full[1][0] == pytest.approx(3.0) and full[0][1] / full[1][1] == pytest.approx(6.0)
+    # the ledger states these numbers
+    from theory.ledger import by_id
+
+    note = by_id("ltrain").note
+    assert "GD = 4, 2, 1 and CM = -2.6, -1.3, -0.32" in note and "factors are 3 for GD" in note
+    assert "= 6 for CM" in note and "2x and CM 4.06x" in note

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import example, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
@@ -157,6 +157,64 @@ def test_thm5_corrected_radius_is_sound(members, sigma):
     assert corrected <= sg.eas_radius_printed(probs, sigma) + 1e-9
     _check_robust(members, sigma, float(corrected), y0)
     _check_robust(members, sigma, float(sharp), y0)
+
+
+def _eas_flip_radius(members, sigma, y0, reach):
+    """The smallest |x| <= reach where the EAS class leaves y0, by ray scans and bisection (inf if none).
+
+    Rays: 360 directions plus +-each member's direction and its normal; on each, a 400-point scan and 60
+    bisection steps on the first flip (the boundary is found to 1e-15 relative)."""
+    dirs = [np.array([np.cos(t), np.sin(t)]) for t in np.linspace(0, 2 * np.pi, 360, endpoint=False)]
+    for m in members:
+        d = np.asarray(m.direction, dtype=float) / np.linalg.norm(m.direction)
+        dirs += [d, -d, np.array([-d[1], d[0]]), np.array([d[1], -d[0]])]
+    ts = np.linspace(0.0, reach, 401)[1:]
+    best = np.inf
+    for d in dirs:
+        classes = _eas_class(members, np.outer(ts, d), sigma)
+        bad = np.flatnonzero(classes != y0)
+        if bad.size == 0 or (ts[bad[0] - 1] if bad[0] else 0.0) >= best:
+            continue
+        lo, hi = (ts[bad[0] - 1] if bad[0] else 0.0), ts[bad[0]]
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if _eas_class(members, mid * d[None], sigma)[0] == y0 else (lo, mid)
+        best = min(best, hi)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(members=linear_ensembles(), sigma=st.floats(0.5, 5.0))
+def test_thm5_minimal_repair_is_sound_against_exact_flip_radii(members, sigma):
+    """Eq. (39) with its max over the members predicting y0 only: never beyond the nearest flip of the EAS
+    class (found by root finding along rays), between the headline correction and the sharp radius, and
+    the printed radius itself whenever every wrong member's top probability is >= 1/2."""
+    probs = ensemble_probabilities(members, np.zeros(2), sigma)
+    _, y0 = sg.eas_select(probs)
+    repaired = float(sg.eas_radius_repaired(probs, sigma))
+    assert float(sg.eas_certified_radius_from_probabilities(probs, sigma)) <= repaired + 1e-12
+    assert repaired <= float(sg.eas_certified_radius_sharp(probs, sigma)) + 1e-12
+    wrong = probs.argmax(axis=-1) != y0
+    if np.all(probs.max(axis=-1)[wrong] >= 0.5):
+        assert repaired == pytest.approx(float(sg.eas_radius_printed(probs, sigma)), abs=1e-12)
+    assume(repaired > 0)
+    reach = min(repaired, 3.0 * sigma) * 1.5 if np.isfinite(repaired) else 3.0 * sigma
+    flip = _eas_flip_radius(members, sigma, y0, reach)
+    assert repaired <= flip * (1 + 1e-9)
+
+
+def test_thm5_minimal_repair_on_the_counterexample():
+    sigma = 0.7
+    members = eas_counterexample(sigma)
+    probs = ensemble_probabilities(members, np.zeros(2), sigma)
+    flip = _eas_flip_radius(members, sigma, 0, 1.0 * sigma)
+    assert flip == pytest.approx(sigma * norm.ppf(0.6), rel=1e-9)  # the true radius, 0.253 sigma
+    assert float(sg.eas_radius_repaired(probs, sigma)) == pytest.approx(flip, rel=1e-9)  # exact here
+    # the headline correction certifies nothing; the printed radius covers the flip
+    assert float(sg.eas_certified_radius_from_probabilities(probs, sigma)) == pytest.approx(
+        sigma * (norm.ppf(0.6) + norm.ppf(0.24)) / 2)
+    assert float(sg.eas_certified_radius_from_probabilities(probs, sigma)) < 0
+    assert float(sg.eas_radius_printed(probs, sigma)) > 1.7 * flip
 
 
 def test_thm5_sharp_radius_can_exceed_a_sound_printed_one():

@@ -225,3 +225,29 @@ def test_mme_many_figure_and_study_are_reproducible(tmp_path):
     lines = (tmp_path / "mme_many.csv").read_text().splitlines()
     assert len(lines) == len(rows) + 1 and summary["moves"] == len(rows) == 8
     assert summary["margin"]["counterexamples"] == 0
+
+
+def test_mme_many_report_gives_both_tallies_and_says_suffices():
+    """The N > 2 section reports the certain rises beside the certain falls, says which reading each concerns,
+    and calls the partner condition sufficient (with its conservativeness), never necessary."""
+    from verify.mme_many import StudyRow, summarize
+    from verify.report import _mme_many_section
+
+    base = dict(n_models=3, d=2, beta=0.1, diversity_before=0.5, cosine_before=0.0, partner_before=1.0)
+    rows = [StudyRow(trial=0, move="diversify", diversity_after=0.4, cosine_after=-0.1, lower_before=2.0,
+                     upper_before=2.0, lower_after=3.0, upper_after=3.0, **base),   # certainly rose
+            StudyRow(trial=1, move="diversify", diversity_after=0.4, cosine_after=-0.1, lower_before=2.0,
+                     upper_before=2.0, lower_after=1.0, upper_after=1.0, **base),   # certainly fell
+            StudyRow(trial=2, move="diversify", diversity_after=0.4, cosine_after=-0.1, lower_before=2.0,
+                     upper_before=2.5, lower_after=2.2, upper_after=2.3, **base),   # undecided
+            StudyRow(trial=0, move="margin", diversity_after=0.5, cosine_after=0.0, lower_before=2.0,
+                     upper_before=2.0, lower_after=2.5, upper_after=2.5, **base)]
+    summary = summarize(rows)
+    div = summary["diversify"]
+    assert (div["raised"], div["lowered"], div["neither"]) == (1, 1, 1)
+    assert summary["margin"]["raised"] == 1 and summary["margin"]["lowered"] == 0
+    assert summary["partner"]["ensembles"] == 2 and summary["partner"]["median"] == pytest.approx(2.0)
+    text = " ".join(_mme_many_section(summary, "ci"))
+    assert "certainly rose 1 times and certainly fell 1 times" in text
+    assert "sum-form reading" in text and "tendency reading" in text and "*suffices*" in text
+    assert "median 2" in text and "needs" not in text

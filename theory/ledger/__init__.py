@@ -13,7 +13,9 @@ from .evidence_verify import CROSSCHECK_FINDINGS, VERIFY_EVIDENCE
 
 __all__ = ["Statement", "STATUSES", "KINDS", "VERIFICATIONS", "PARTS", "all_statements", "by_id", "substantive_errors"]
 
-STATUSES = ("verified", "verified-with-correction", "loose", "refuted")
+STATUSES = ("verified", "verified-with-correction", "loose", "refuted", "open")
+# ``open``: a conjecture that is neither proved nor refuted as a whole; its readings give the verdict of each
+# (a reading can be refuted while the statement, read as the paper words it, stays open).
 # What a departure from the paper is, besides its status. Every entry not plainly ``verified`` has one; a
 # verified entry may carry one as a caveat (a reading or a scale the verdict depends on).
 KINDS = {
@@ -23,7 +25,11 @@ KINDS = {
     "extraction ambiguity": "the PDF extraction admits several readings; each is given with its verdict",
     "scale inconsistency": "true as printed, but it compares bounds proved on different scales",
     "conjecture": "a conjecture the paper states without proof, tested here",
+    "slip": "a slip in the printed form (min for max, <= for <) in a passage nothing downstream uses; the note "
+            "gives the intended form, which holds",
 }
+# Kinds whose entries may list readings, each with its verdict (an extraction ambiguity must list two or more).
+_READING_KINDS = ("extraction ambiguity", "conjecture")
 VERIFICATIONS = ("symbolic", "numeric", "both")
 # Paper order: conditions (Sec. 2.2, App. B.1-B.2), comparisons (App. B.1.2), smoothing
 # (Sec. 2.3, App. A, B.4-B.5), strategies (App. C), statistical robustness (App. D), DRT (Sec. 3, App. E).
@@ -40,7 +46,7 @@ class Statement:
     ``evidence`` lists pytest node ids (``tests/...py::test_name``) that check it.
     ``code`` lists the dotted names of the functions that implement it.
     ``kind`` (one of :data:`KINDS`) says what the departure from the paper is; ``readings`` gives, for an
-    extraction ambiguity, each reading with its verdict; ``in_paper`` is False for statements of ours;
+    extraction ambiguity or a conjecture read several ways, each reading with its verdict; ``in_paper`` is False for statements of ours;
     ``trained`` says what the cross-check of a trained DRT ensemble found (agrees or disagrees with the
     paper), from :data:`theory.ledger.evidence_verify.CROSSCHECK_FINDINGS`.
     """
@@ -75,8 +81,12 @@ class Statement:
             raise ValueError(f"{self.id}: kind {self.kind!r} not in {tuple(KINDS)}")
         if self.status != "verified" and not self.kind:
             raise ValueError(f"{self.id}: status {self.status!r} needs a kind")
-        if (self.kind == "extraction ambiguity") != (len(self.readings) >= 2):
-            raise ValueError(f"{self.id}: an extraction ambiguity (and only it) lists >= 2 readings with verdicts")
+        if self.kind == "extraction ambiguity" and len(self.readings) < 2:
+            raise ValueError(f"{self.id}: an extraction ambiguity lists >= 2 readings with verdicts")
+        if self.readings and (self.kind not in _READING_KINDS or len(self.readings) < 2):
+            raise ValueError(f"{self.id}: only {_READING_KINDS} list readings, and then >= 2 of them")
+        if self.status == "open" and (self.kind != "conjecture" or len(self.readings) < 2):
+            raise ValueError(f"{self.id}: an open statement is a conjecture whose readings give their verdicts")
         if self.kind == "substantive error" and self.status != "refuted":
             raise ValueError(f"{self.id}: a substantive error is refuted")
 

@@ -107,15 +107,16 @@ ENTRIES = [
         assumptions=("C = C_WE or C_MME", "1 - C (1 - cos(theta)) > 0"),
         verification="both",
         status="verified-with-correction",
-        kind='boundary tie',
+        kind="slip",
         evidence=(_T + "test_cor1_remark_proof_and_perturbed_threshold", _T + "test_cor1_remark_matches_the_radius",
                   _T + "test_cor1_remark_printed_non_strict_inequality", _T + "test_cor1_remark_equality_gives_R_equal_r",
                   _T + "test_cor1_constant_range"),
         code=("theory.comparison.ensemble_beats_single_threshold", "theory.comparison.ensemble_beats_single",
               "theory.proofs.comparison.prove_remark_threshold", "theory.proofs.comparison.prove_constant_range"),
         printed=r"R > r \iff \cos\theta \le 1 - 4\Delta/(C(1+\Delta)^2).",
-        note=r"'<=' must be '<': at equality R = r exactly (Delta = 1/3, C = 1/2, cos(theta) = -1/2 gives R/r = 1 in "
-             r"exact arithmetic). With the corrected Corollary 1 the condition applies to max(cos(theta), 0), so "
+        note=r"A '<=' for '<' slip at the equality case (an equality of two radii, not a tie between classes; "
+             r"at equality they are equal): R = r exactly there (Delta = 1/3, C = 1/2, cos(theta) = -1/2 gives R/r = 1 "
+             r"in exact arithmetic). With the corrected Corollary 1 the condition applies to max(cos(theta), 0), so "
              r"negative cosines help no more than orthogonal gradients.",
     ),
     Statement(

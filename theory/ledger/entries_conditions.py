@@ -109,7 +109,7 @@ ENTRIES = [
         assumptions=("as Theorem 1",),
         verification="numeric",
         status="refuted",
-        kind='substantive error',
+        kind="slip",
         evidence=(_T + "test_eri_beta_printed_min_rule_is_unsound", _T + "test_eri_beta_counterexample_and_corrected_rule",
                   _T + "test_eri_beta_necessary_min_rule_is_implied_by_the_max_rule"),
         code=("theory.conditions.eri_verdict", "theory.conditions.eri"),
@@ -119,7 +119,10 @@ ENTRIES = [
              r"C = 3, y0 = 0, w = (1, 1)): f_1 = (0.95 - 0.8 Phi(x - 1), 0.05 + 0.8 Phi(x - 1), 0), f_2 = (0.95 - "
              r"0.72 Phi((x - 1.1)/1.1), 0.05 + 0.72 Phi((x - 1.1)/1.1), 0), exact beta = 0.8 phi(1); the WE flips "
              r"to class 1 at x = 1.289 (brentq), yet at r = 1.05 x 1.289 the ERIs are (-0.135, -0.437) and "
-             r"min I = -0.437 <= -beta r = -0.262. (2) is true but weaker than 'max I > beta r'.",
+             r"min I = -0.437 <= -beta r = -0.262. (2) is true but weaker than 'max I > beta r'. A quantifier "
+             r"slip (min for max) in a discussion paragraph: Theorem 1 and Eq. (6) quantify over every wrong class, "
+             r"and nothing later in the paper uses the printed rule, so it is kept refuted but not counted among the "
+             r"paper's substantive errors.",
     ),
     Statement(
         id="eri7",
@@ -273,7 +276,7 @@ ENTRIES = [
         statement=r"\max_ia_i+\min_ia_i=\min_i\max_k(a_i+a_k);\ \forall i\,\exists k_i\in[N]\ \forall y,y'\ne y_0:\ "
                   r"\|\nabla f_i^{y_0/y}(x_0)+\nabla f_{k_i}^{y_0/y'}(x_0)\|_2<\frac1r\big(f_i^{y_0/y}(x_0)+f_{k_i}^{y_0/y'}"
                   r"(x_0)\big)-2\beta r\Rightarrow M_{MME}\ r\text{-robust};\ R=\min_i\max_k\min_{y,y'}"
-                  r"\frac{2S}{G+\sqrt{G^2+8\beta S}}",
+                  r"\frac{2S}{G+\sqrt{G^2+8\beta S}}\ \text{(sufficient, not necessary)}",
         assumptions=("N >= 2 beta-smooth base models, C >= 2 classes", "any tie rule ('<=' suffices when beta > 0)",
                      "k_i = i allowed (then the pair is member i with itself)"),
         verification="both",
@@ -281,44 +284,73 @@ ENTRIES = [
         in_paper=False,
         evidence=(_T + "test_mme_n_proof_and_perturbed_steps", _T + "test_mme_n_pair_minimax_equals_lemma_b1_value",
                   _T + "test_mme_n_reduces_to_theorem3_for_two_models",
-                  _T + "test_mme_n_certified_radius_is_sound_on_quadratic_ensembles", _T + "test_mme_n_validates_input"),
+                  _T + "test_mme_n_certified_radius_is_sound_on_quadratic_ensembles", _T + "test_mme_n_validates_input",
+                  _T + "test_mme_n_is_sufficient_not_necessary", _T + "test_mme_n_partner_condition_is_necessary"),
         code=("theory.conditions.mme_partner_value", "theory.conditions.mme_pair_taylor_terms",
               "theory.conditions.mme_partner_sufficient", "theory.conditions.mme_partner_certified_radius",
               "theory.conditions.mme_partner_radius_from_terms",
               "theory.proofs.conditions.prove_max_min_as_pair_minimax",
-              "theory.proofs.conditions.prove_mme_partner_condition", "verify.mme_many.radius_bracket"),
+              "theory.proofs.conditions.prove_mme_partner_condition", "verify.mme_many.radius_bracket",
+              "verify.mme_many.partner_conservativeness"),
         note=r"Proof: Lemma B.1's value is min_i max_k (a_i + a_k) (sympy, N = 2..8), so fixing one partner k_i per "
              r"member bounds it below by min_i (a_i + a_{k_i}); each pair sum is 4 beta-smooth and Eq. (12) keeps it "
-             r"positive on the open ball (Theorem 3's Taylor step). For N = 2 it is exactly Theorem 3. Diversity "
-             r"enters pairwise: every member needs one partner whose gradient is anti-aligned with its own (or a "
-             r"margin large enough alone). Checked against exact radius brackets of quadratic MMEs, N = 3..8 "
-             r"(verify check mme-n, 3 mutations caught).",
+             r"positive on the open ball (Theorem 3's Taylor step). For N = 2 it is exactly Theorem 3. The condition "
+             r"suffices; it is not necessary. Random MMEs (N = 3..8, C = 2 and 3) show no flip inside the certified "
+             r"radius (verify check mme-n, 3 mutations caught), so it is sound; but the two-class ridge ensemble "
+             r"m_i = 0.02 + Phi(u_i . x / 0.25) - 1/2, u = (e, -e, e), beta = phi(1)/(2 0.25^2) = 1.94, has max + min "
+             r"= 0.04 everywhere (robust at every radius) while no choice of partners satisfies the condition beyond "
+             r"r = 0.102 (test). How conservative it is on the N > 2 study's 230 two-class quadratic ensembles with an "
+             r"exact finite radius (docs/verify/report.md): exact radius / certified radius has median 1.05, 90th "
+             r"percentile 1.99, maximum 3.42, and it certifies a positive radius on all of them. Diversity enters "
+             r"pairwise: a member is covered by one partner whose gradient is anti-aligned with its own (or by a "
+             r"margin large enough alone); the partner that keeps the pair sum positive may change across the ball, "
+             r"which a fixed partner cannot follow.",
     ),
     Statement(
         id="mme-n-conj",
         title="Conjecture: for N > 2 the MME conditions behave like Eq. (5)",
-        location="Appendix B.1.1, remark after Theorem 3",
-        statement=r"\text{Raising a margin never lowers the MME radius; more diverse gradients (smaller }\|\textstyle"
-                  r"\sum_i\nabla f_i^{y_0/y_i}\|\text{ or mean cosine) can lower it; the Eq. (5) form }\|\textstyle\sum_i"
-                  r"\nabla f_i^{y_0/y_i}\|\le\frac1r\sum_if_i^{y_0/y_i}+N\beta r\text{ is neither necessary nor (with }-N\beta r"
-                  r"\text{) sufficient}",
-        assumptions=("N >= 3 beta-smooth members with confidences on the simplex", "two classes suffice"),
+        location="Appendix B.1.1, remark after Theorem 3 ('We leave the extension to N > 2 base models as future work')",
+        statement=r"\text{Tendency: more diverse gradients and larger margins tend to raise the MME radius (open). "
+                  r"Sum form: }\|\textstyle\sum_i\nabla f_i^{y_0/y_i}\|\le\frac1r\sum_if_i^{y_0/y_i}\mp N\beta r"
+                  r"\text{, so more diverse gradients never lower it (refuted). Margins: raising a member's margins never "
+                  r"lowers the radius if } C=2\text{ or } y_0\text{ is each member's top or runner-up class}",
+        assumptions=("N >= 3 beta-smooth members with confidences on the simplex",
+                     "margin claim: C = 2, or y0 the top or runner-up class of every member on the ball (Theorem 4's (2))"),
         verification="numeric",
-        status="refuted",
+        status="open",
         kind="conjecture",
+        readings=(
+            "tendency (what the paper words: 'we conjecture the tendency would be similar as Equation (5)'): open. "
+            "In the N > 2 study a diversifying move certainly raised the exact radius 87 times and certainly lowered "
+            "it 10 times (351 moves; 254 left it unchanged or undecided by the brackets): a tendency, not a law.",
+            "sum form (Eq. (5) with sums over the N members, so more diverse gradients never lower the radius, and "
+            "its -N beta r version certifies): refuted. The 10 falls, and the ridge ensembles X and Y of the note.",
+            "margins ('large margins help'): true for C = 2 and under Theorem 4's assumption (2) (max a + min a is "
+            "nondecreasing in every margin; test); false for C >= 3 without it (the three-class instance of the note).",
+        ),
         evidence=(_T + "test_mme_n_conj_counterexample_hypotheses",
                   _T + "test_mme_n_conj_more_diverse_gradients_can_lower_the_radius",
                   _T + "test_mme_n_conj_sum_form_certificate_is_unsound", _T + "test_mme_n_conj_eq5_form_is_necessary",
-                  _T + "test_mme_n_conj_larger_margins_never_lower_the_radius"),
+                  _T + "test_mme_n_conj_larger_margins_never_lower_the_radius",
+                  _T + "test_mme_n_conj_raising_margins_can_lower_the_radius_with_three_classes",
+                  _T + "test_mme_n_conj_raising_margins_never_lowers_the_radius_for_any_number_of_classes",
+                  _T + "test_mme_n_conj_raising_margins_keeps_y0_under_assumption2"),
         code=("theory.conditions.mme_sum_form_certified_radius", "theory.conditions.mme_partner_value",
-              "verify.mme_many.conjecture_study"),
+              "verify.mme_many.conjecture_study", "verify.mme_many.summarize"),
         printed="'we conjecture the tendency would be similar as Equation (5)' (future work, not a claim)",
-        note=r"Half right. Large margins: true (max a + min a is nondecreasing in every a_i). Diverse gradients: false "
-             r"as a global tendency. Two-class ridge members m_i = 0.02 + Phi(u_i . x) - 1/2 in d = 2 with equal margins "
-             r"and gradient norms: X (u at 120 degrees, sum 0, mean cosine -1/2) flips at |x| = 0.2 (the Eq. (5)-form "
-             r"certificate claims 0.41); Y (u = e, -e, e, mean cosine -1/3) has max + min = 0.04 everywhere, so it "
-             r"is robust at every radius, yet violates the Eq. (5) form at r = 0.41. A randomized search on exact "
-             r"radius brackets of quadratic MMEs finds certified counterexamples for every N = 3..8 (verify check "
-             r"mme-n-conj and report). What holds instead is the pairwise partner condition (mme-n).",
+        note=r"Which reading each verdict concerns is said in the readings. Diverse gradients: more often helpful "
+             r"than harmful in the study (87 certain rises against 10 certain falls; among the 202 moves with exact "
+             r"brackets 74 rose, 10 fell), so the tendency reading stays open, but the sum form fails for every "
+             r"N = 3..8 tried. Two-class ridge members m_i = 0.02 + Phi(u_i . x) - 1/2 in d = 2 with equal margins "
+             r"and gradient norms: X (u at 120 degrees, sum 0, mean cosine -1/2) flips at |x| = 0.2 (the Eq. "
+             r"(5)-form certificate claims 0.41); Y (u = e, -e, e, mean cosine -1/3) has max + min = 0.04 "
+             r"everywhere, so it is robust at every radius, yet violates the Eq. (5) form at r = 0.41. Margins: with "
+             r"three classes raising every margin of one member can lower the radius. Member 1 constant (0.2, 0.425, "
+             r"0.375) predicts class 1 with y0 = 0 third (top-two gap 0.05); member 2 (0.55 - 0.1 t, 0.25 + 0.05 t, "
+             r"0.2 + 0.05 t), t = 3 tanh(x/3), predicts y0 with gap 0.3 - 0.15 t. The MME flips at x = 3 artanh(5/9) "
+             r"= 1.879; raising member 1's margins to (0.24, 0.425, 0.335) (margins -0.225, -0.175 -> -0.185, "
+             r"-0.095) widens its gap to 0.09 and the MME flips at 3 artanh(7/15) = 1.517 (brentq). y0 is third for "
+             r"member 1, outside assumption (2), under which the claim holds. What holds for every N is the "
+             r"pairwise partner condition (mme-n), which suffices.",
     ),
 ]

@@ -179,11 +179,14 @@ ENTRIES = [
         status="verified",
         readings=("1/(sqrt(2 pi e) sigma^2) = phi(1)/sigma^2 (what the proof computes, sup |g''| of the smoothed step): "
                   "verified",
-                  "1/sqrt(2 pi e sigma^2) = phi(1)/sigma: refuted for sigma > 1 (the step's g is phi(1)/sigma^2-smooth, "
-                  "below phi(1)/sigma), dimensionally wrong (a second derivative scales as 1/sigma^2)"),
+                  "1/sqrt(2 pi e sigma^2) = phi(1)/sigma: refuted for sigma > 2 under the existence reading of the "
+                  "note (some f needs beta >= the constant): the best universal constant is 2 phi(1)/sigma^2 "
+                  "(thm2-tight, attained by the band), below phi(1)/sigma exactly when sigma > 2; for 1 < sigma <= 2 "
+                  "the band is a witness though the step alone (phi(1)/sigma^2) is not. Dimensionally wrong either "
+                  "way (a second derivative scales as 1/sigma^2)"),
         kind='extraction ambiguity',
         evidence=(_T + "test_propB4_symbolic_and_numeric", _T + "test_propB4_iff_literal_reading",
-                  _T + "test_propB4_sigma_reading_fails_for_sigma_above_one"),
+                  _T + "test_propB4_sigma_reading_fails_for_sigma_above_two"),
         code=(_S + "step_smoothness_lower_bound", _S + "step_second_derivative", _P + "prove_propB4"),
         printed=r"'There exists g_f that is beta-smooth iff beta >= 1/(sqrt(2 pi e) sigma^2)' in our repair; the extraction "
                 r"shows the constant without its grouping, readable as 1/(\sqrt{2\pi e}\,\sigma^2) or as 1/\sqrt{2\pi e\sigma^2}",

@@ -32,9 +32,12 @@ ENTRIES = [
         evidence=(_T + "test_thm5_printed_radius_counterexample", _T + "test_thm5_counterexample_setup",
                   _T + "test_thm5_corrected_and_sharp_on_counterexample", _T + "test_thm5_symbolic",
                   _T + "test_thm5_factor_half_is_tight", _T + "test_thm5_corrected_radius_is_sound",
-                  _T + "test_thm5_sharp_radius_can_exceed_a_sound_printed_one", _T + "test_thm5_required_api"),
+                  _T + "test_thm5_sharp_radius_can_exceed_a_sound_printed_one", _T + "test_thm5_required_api",
+                  _T + "test_thm5_minimal_repair_is_sound_against_exact_flip_radii",
+                  _T + "test_thm5_minimal_repair_on_the_counterexample"),
         code=(_S + "eas_certified_radius", _S + "eas_certified_radius_from_probabilities", _S + "eas_certified_radius_sharp",
-              _S + "eas_radius_printed", _S + "eas_member_radii_printed", _P + "prove_thm5_corrected"),
+              _S + "eas_radius_printed", _S + "eas_member_radii_printed", _S + "eas_radius_repaired",
+              _P + "prove_thm5_corrected"),
         printed=r"r_i=\sigma\Phi^{-1}(p_i)\ \text{if}\ G^\varepsilon_{F_i}(x_0)=y_0,\ "
                 r"r_i=-\sigma\Phi^{-1}(q_i)\ \text{otherwise},\ r=\tfrac12(\max_ir_i+\min_ir_i)",
         note="Counterexample (4 classes, d = 2, closed-form members): A is linear two-class along e1 with p_A(y0) = 0.6, "
@@ -42,8 +45,13 @@ ENTRIES = [
              "q = 0.26. EAS picks A and predicts y0; the printed radius is (0.643 + 0.253)/2 sigma = 0.448 sigma, yet "
              "moving 0.26 sigma along -e1 flips A (and EAS). The max must not run over wrong members with q < 1/2 "
              "(their printed r_i > 0); the remark 'a wrong member has r_i <= 0' assumes q_i >= 1/2, which always holds "
-             "with two classes. Corrected (proved): r_i = sigma Phi^{-1}(p_i(y0)) for every member; the factor 1/2 is "
-             "tight. Sharper and still sound: (max_i sigma Phi^{-1}(p_i(y0)) + min_i -sigma Phi^{-1}(max_{y!=y0} "
+             "with two classes. Minimal repair: take the max only over the members that predict y0 (equivalently, "
+             "assume a wrong member's top probability is at least 1/2); the printed r_i and the min over all members "
+             "stay. It is sound (proof in theory.strategies.eas_radius_repaired; tested against flip radii found by "
+             "root finding on random linear ensembles), equals the printed radius whenever that assumption holds, "
+             "and is exact on the counterexample: 0.253 sigma, the true radius, where the headline correction below "
+             "certifies nothing ((0.253 - 0.706)/2 = -0.227 sigma). Headline correction (proved, weaker): "
+             "r_i = sigma Phi^{-1}(p_i(y0)) for every member; the factor 1/2 is tight. Sharper and still sound: (max_i sigma Phi^{-1}(p_i(y0)) + min_i -sigma Phi^{-1}(max_{y!=y0} "
              "p_i(y)))/2, exact (0.253 sigma) on the counterexample. With more than two classes it can exceed a sound "
              "printed radius: one member (0.6, 0.2, 0.2) gets 0.253 sigma printed and 0.547 sigma sharp, both sound.",
     ),

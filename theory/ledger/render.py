@@ -59,7 +59,8 @@ def render_markdown(entries: list[Statement] | None = None) -> str:
         "",
         "Statuses: `verified` (holds as reconstructed), `verified-with-correction` (holds after the",
         "correction in its note), `loose` (holds, and the note gives the tight constant), `refuted`",
-        "(false as printed; the note gives the counterexample).",
+        "(false as printed; the note gives the counterexample), `open` (a conjecture neither proved nor refuted as",
+        "a whole; its readings give the verdict of each).",
         "",
         "Kinds (what a departure from the paper is): " + "; ".join(f"`{k}`: {v}" for k, v in KINDS.items()) + ".",
         "",
@@ -84,7 +85,7 @@ def render_markdown(entries: list[Statement] | None = None) -> str:
         if e.printed:
             out += [f"As printed: {e.printed}", ""]
         if e.readings:
-            out.append("Readings of the extraction, with the verdict under each:")
+            out.append("Readings, with the verdict under each:")
             out += [f"- {r}" for r in e.readings]
             out.append("")
         if e.note:

@@ -595,14 +595,16 @@ CHECKS = [
           "same; max I <= -beta r iff Eq. (4), max I <= beta r iff Eq. (5)", _eri_check,
           (mutation("r in place of 1/(r ||w||_1) (extracted Eq. 7)", _eri_check, eri_fn=_printed_eri),)),
     Check("mme-n", "mme_n_partner_condition_quadratic", _MN, "(open in the paper: N > 2 left as future work)",
-          "for every member a partner whose pair satisfies Eq. (12) => r-robust (any N, any tie rule)",
+          "a partner for every member whose pair satisfies Eq. (12) suffices for r-robust (any N, any tie rule); "
+          "not necessary",
           _mme_n_check,
           (mutation("2 beta r replaced by beta r", _mme_n_check, remainder=1.0),
            mutation("one member with a partner suffices (max over members)", _mme_n_check, over_members="max"),
            mutation("Eq. (5) form: Taylor radius of the sum of all margins", _mme_n_check, sum_form=True))),
     Check("mme-n-conj", "mme_n_conjecture_search", _MN + "; moves that diversify one gradient or raise one margin",
           "for N > 2 the tendency is similar to Eq. (5): diverse gradients and large margins raise MME robustness",
-          "larger margins never lower the radius; more diverse gradients (||sum g||, mean cosine) can lower it",
+          "open as a tendency; sum-form reading refuted: more diverse gradients (||sum g||, mean cosine) can lower "
+          "the radius (they raise it more often); with two classes larger margins never lower it",
           _mme_n_conj_check,
           (mutation("the paper's reading: more diverse gradients never lower the radius", _mme_n_conj_check,
                     claim="diversify"),)),
