@@ -864,7 +864,21 @@ def _assumption2_points(draw):
             order = np.argsort(-w, kind="stable")
             w[[0, order[1]]] = w[[order[1], 0]]
         rows.append(w / w.sum())
-    return np.array(rows), draw(st.integers(0, n - 1)), draw(st.floats(0.01, 1.0))
+    conf = np.array(rows)
+    # Lemma B.1's value max_j a_j + min_j a_j > 0 (a_j: member j's margin of y0), built in rather than
+    # filtered (a filter rejected half the draws): mix the member with the largest a_j towards e_{y0}
+    # (which keeps y0 on its top) until its lead exceeds the largest deficit by a drawn amount
+    a = conf[:, 0] - np.delete(conf, 0, axis=1).max(axis=1)
+    lead, deficit = int(np.argmax(a)), max(-a.min(), 0.0)
+    if a[lead] < 0:  # no member has y0 on top: give it to the leader by swapping its top two
+        k = 1 + int(np.argmax(conf[lead, 1:]))
+        conf[lead, [0, k]] = conf[lead, [k, 0]]
+        a[lead] = -a[lead]
+    target = deficit + draw(st.floats(1e-3, 0.5)) * (1 - deficit)
+    if a[lead] < target:
+        mu = (target - a[lead]) / (1 - a[lead])
+        conf[lead] = (1 - mu) * conf[lead] + mu * np.eye(c)[0]
+    return conf, draw(st.integers(0, n - 1)), draw(st.floats(0.01, 1.0))
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, example, given, settings
+from hypothesis import assume, event, example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
@@ -126,17 +126,21 @@ def linear_ensembles(draw):
     for _ in range(n):
         angle = draw(st.floats(0.0, 2 * np.pi))
         k = draw(st.integers(1, c - 1))
-        edges = sorted(draw(st.lists(st.floats(-2.0, 2.0), min_size=k, max_size=k, unique=True)))
-        if np.any(np.diff(edges) < 1e-3):
-            edges = list(np.linspace(-1.5, 1.5, k))
+        # k edges in [-2, 2], at least 1e-3 apart, built from their gaps (no rejected near-duplicates)
+        gaps = draw(st.lists(st.floats(1e-3, 4.0 / k), min_size=k - 1, max_size=k - 1))
+        start = draw(st.floats(-2.0, 2.0 - sum(gaps)))
+        edges = list(start + np.concatenate([[0.0], np.cumsum(gaps)]))
         labels = draw(st.lists(st.integers(0, c - 1), min_size=k + 1, max_size=k + 1))
         members.append(LinearMember((np.cos(angle), np.sin(angle)), tuple(edges), tuple(labels), c))
     return members
 
 
 def _check_robust(members, sigma, radius, y0):
+    """No flip on rays of the 2-D plane up to ``radius`` (checked from 0: at a non-positive radius only
+    the prediction at the centre); returns whether any radius was checked, for the test's statistics."""
     if not radius > 0:
-        return
+        assert _eas_class(members, np.zeros((1, 2)), sigma)[0] == y0
+        return False
     radius = min(radius, 3.0 * sigma)  # an infinite radius (a constant member) is checked out to 3 sigma
     dirs = [np.asarray(m.direction) for m in members]
     angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
@@ -145,6 +149,7 @@ def _check_robust(members, sigma, radius, y0):
     points = np.concatenate([np.outer(scales, d / np.linalg.norm(d)) for d in dirs])
     classes = _eas_class(members, points, sigma)
     assert np.all(classes == y0)
+    return True
 
 
 @given(members=linear_ensembles(), sigma=st.floats(0.5, 5.0))  # keeps every |edge/sigma| <= 4: no p rounds to 1
@@ -155,8 +160,9 @@ def test_thm5_corrected_radius_is_sound(members, sigma):
     sharp = sg.eas_certified_radius_sharp(probs, sigma)
     assert sharp >= corrected - 1e-9
     assert corrected <= sg.eas_radius_printed(probs, sigma) + 1e-9
-    _check_robust(members, sigma, float(corrected), y0)
-    _check_robust(members, sigma, float(sharp), y0)
+    checked = _check_robust(members, sigma, float(corrected), y0)
+    checked += _check_robust(members, sigma, float(sharp), y0)
+    event(f"{checked} of 2 radii positive")
 
 
 def _eas_flip_radius(members, sigma, y0, reach):
@@ -197,10 +203,13 @@ def test_thm5_minimal_repair_is_sound_against_exact_flip_radii(members, sigma):
     wrong = probs.argmax(axis=-1) != y0
     if np.all(probs.max(axis=-1)[wrong] >= 0.5):
         assert repaired == pytest.approx(float(sg.eas_radius_printed(probs, sigma)), abs=1e-12)
-    assume(repaired > 0)
-    reach = min(repaired, 3.0 * sigma) * 1.5 if np.isfinite(repaired) else 3.0 * sigma
-    flip = _eas_flip_radius(members, sigma, y0, reach)
-    assert repaired <= flip * (1 + 1e-9)
+    # a repaired radius <= 0 certifies nothing: the orderings above are then all there is to check
+    event("positive repaired radius: checked against the flip radius" if repaired > 0 else
+          "repaired radius <= 0: orderings only")
+    if repaired > 0:
+        reach = min(repaired, 3.0 * sigma) * 1.5 if np.isfinite(repaired) else 3.0 * sigma
+        flip = _eas_flip_radius(members, sigma, y0, reach)
+        assert repaired <= flip * (1 + 1e-9)
 
 
 def test_thm5_minimal_repair_on_the_counterexample():
