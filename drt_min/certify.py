@@ -34,6 +34,7 @@ from drt_min.smoothing import (
     NOISE_BLOCK,
     SELECTION,
     certify_from_counts,
+    nonfinite_error,
     min_samples_to_certify,
     noisy_batches,
     warn_if_never_certifies,
@@ -91,10 +92,15 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
     ``images`` (K, *input_shape) are on the device; ``indices`` are their dataset indices, which
     seed their noise (:func:`drt_min.smoothing.noisy_batches`). Noisy inputs of consecutive images
     fill each forward batch of ``batch_size``; votes are counted on the device.
+
+    Non-finite logits (a NaN would vote for class 0) are counted per image and member on the
+    device as well and read once, after the last batch: an image with any raises the
+    :func:`drt_min.smoothing.nonfinite_error` naming it and the protocols it would falsify.
     """
     p, c = num_protocols, num_classes
     offsets = torch.arange(p, device=images.device) * c
     total = torch.zeros(images.shape[0] * 2 * p * c, dtype=torch.long, device=images.device)
+    nonfinite = torch.zeros(images.shape[0] * 2, p - 2, dtype=torch.long, device=images.device)
     for inputs, keys in noisy_batches(images, indices, ((SELECTION, n0), (ESTIMATION, n)),
                                       sigma=sigma, seed=seed, batch_size=batch_size):
         size = inputs.shape[0]
@@ -102,9 +108,16 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
         if logits.dim() != 3 or logits.shape[0] != size or logits.shape[1] != p - 2 \
                 or logits.shape[2] != c:
             raise UserError(f"the model must return logits (B, {p - 2}, {c}), got {tuple(logits.shape)}")
+        nonfinite.index_add_(0, keys, (~torch.isfinite(logits)).any(2).long())
         votes = protocol_votes(logits, weights)                          # (size, P)
         flat = keys[:, None] * (p * c) + offsets + votes
         total.add_(torch.bincount(flat.reshape(-1), minlength=total.numel()))
+    bad = nonfinite.reshape(images.shape[0], 2 * (p - 2)).sum(1)
+    if bool(bad.any()):
+        slot = int(bad.nonzero()[0, 0])
+        per_member = nonfinite.reshape(images.shape[0], 2, p - 2)[slot].sum(0)
+        names = ["we", "mme"] + [f"member{int(i)}" for i in per_member.nonzero()[:, 0]] + ["eas"]
+        raise nonfinite_error(int(indices[slot]), names, int(per_member.max()))
     return total.reshape(images.shape[0], 2, p, c)
 
 

@@ -33,7 +33,7 @@ from drt_min.models import LeNetEnsemble
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file",
            "resolve_device", "validate_payload", "parameter_shapes", "MAX_MEMBERS",
-           "MAX_CLASSES"]
+           "MAX_CLASSES", "check_forward"]
 
 FORMAT = "drt_min.ensemble/1"
 
@@ -183,6 +183,23 @@ def validate_payload(payload: Any, path) -> None:
             raise UserError(f"{path}: {key} must be a {typ.__name__}; the checkpoint is corrupt")
 
 
+def check_forward(model: LeNetEnsemble, path) -> None:
+    """One forward pass of fixed inputs (black, white, a ramp, and two seeded noisy images at the
+    scale of sigma = 1) must give finite logits: finite weights can still overflow float32 on the
+    way, and NaN logits would be counted as votes for class 0."""
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(0)
+    ramp = torch.linspace(0.0, 1.0, 28 * 28).reshape(1, 1, 28, 28)
+    noisy = 0.5 + torch.randn((2, 1, 28, 28), generator=gen)
+    x = torch.cat([torch.zeros(1, 1, 28, 28), torch.ones(1, 1, 28, 28), ramp, noisy]).to(device)
+    with torch.inference_mode():
+        finite = bool(torch.isfinite(model(x)).all())
+    if not finite:
+        raise UserError(f"{path}: the model gives non-finite outputs (NaN or infinite) on a fixed "
+                        "test input: its weights overflow in a forward pass (training diverged); "
+                        "retrain with a smaller --lr")
+
+
 def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
                   ) -> tuple[LeNetEnsemble, dict[str, Any]]:
     """The ensemble in eval mode on ``device`` and its metadata.
@@ -197,6 +214,7 @@ def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
     model = LeNetEnsemble(int(payload["num_members"]), int(payload["num_classes"]))
     model.load_state_dict(payload["model"])
     model.to(device).eval()
+    check_forward(model, path)
     meta = {
         "config": dict(payload["config"]),
         "certify": dict(payload.get("certify") or {}),

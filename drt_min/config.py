@@ -171,9 +171,9 @@ class CertifyConfig:
         except ValueError:
             raise UserError(f"--cert-weights must be comma-separated numbers, got "
                             f"{self.cert_weights!r}") from None
-        if not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights) > 0:
-            raise UserError(f"--cert-weights must be finite, non-negative and not all zero, got "
-                            f"{self.cert_weights!r}")
+        from drt_min.ensemble import normalize_weights  # the one check of WE weights
+
+        normalize_weights(weights, len(weights), what="--cert-weights")
         return weights
 
 

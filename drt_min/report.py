@@ -33,6 +33,7 @@ def summarize(run_dir) -> tuple[dict, dict[str, list]]:
         if [r.idx for r in rows] != manifest["indices"]:
             raise UserError(f"{run_dir / (name + '.tsv')} does not hold the run's images")
         tables[name] = rows
+    res.check_labels(tables, run_dir)
     return manifest, tables
 
 

@@ -42,7 +42,10 @@ __all__ = [
     "validate_manifest",
     "max_radius",
     "check_radii",
+    "check_classes",
+    "check_labels",
     "read_certificates",
+    "MAX_INDEX",
 ]
 
 COLUMNS = ("idx", "label", "predict", "radius", "correct", "time")
@@ -50,6 +53,14 @@ HEADER = "\t".join(COLUMNS)
 MANIFEST = "manifest.json"
 
 #: Manifest keys that determine the certificates; a resumed run or a merged shard must match them.
+#: Bounds of the integers of a manifest and a TSV row (above them no run of this package can exist;
+#: Python would read any integer, and ``n = 10**400`` would overflow in the statistics).
+MAX_INDEX = 2**62       # image indices and seeds: [0, 2**62), as the configuration's seeds
+MAX_SAMPLES = 10**9     # n0, n, noise_block: the configuration's cap on cert_n0 and cert_n
+MAX_MEMBERS = 64        # drt_min.checkpoint.MAX_MEMBERS
+MAX_CLASSES = 1000      # drt_min.checkpoint.MAX_CLASSES
+MAX_SHARDS = 10**6
+
 RESULT_KEYS = ("sigma", "n0", "n", "alpha", "seed", "noise_block", "indices", "weights",
                "protocols", "num_classes", "extra")
 
@@ -64,8 +75,10 @@ class Row:
     time: float
 
     def validate(self) -> "Row":
-        if self.idx < 0 or self.label < 0 or self.predict < -1:
-            raise UserError(f"invalid indices or classes in row {self}")
+        if not (0 <= self.idx < MAX_INDEX and 0 <= self.label < MAX_CLASSES
+                and -1 <= self.predict < MAX_CLASSES):
+            raise UserError(f"invalid indices or classes in row {self} (an index lies in "
+                            f"[0, 2**62), a class in [0, {MAX_CLASSES}), a prediction may be -1)")
         if not (math.isfinite(self.radius) and self.radius >= 0):
             raise UserError(f"radius must be finite and >= 0 in row {self}")
         if self.predict == -1 and self.radius != 0:
@@ -246,15 +259,18 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
     _check(_is_num(m["sigma"]) and m["sigma"] > 0, path, "sigma", "a finite number > 0",
            m["sigma"])
     for key in ("n0", "n"):
-        _check(_is_int(m[key]) and m[key] >= 1, path, key, "an integer >= 1", m[key])
+        _check(_is_int(m[key]) and 1 <= m[key] <= MAX_SAMPLES, path, key,
+               f"an integer in [1, {MAX_SAMPLES:.0e}]", m[key])
     _check(_is_num(m["alpha"]) and 0 < m["alpha"] < 1, path, "alpha", "a number in (0, 1)",
            m["alpha"])
-    _check(_is_int(m["seed"]), path, "seed", "an integer", m["seed"])
+    _check(_is_int(m["seed"]) and 0 <= m["seed"] < MAX_INDEX, path, "seed",
+           "an integer in [0, 2**62)", m["seed"])
     for key in ("indices", "all_indices"):
         if key in m:
             v = m[key]
-            _check(isinstance(v, list) and all(_is_int(i) and i >= 0 for i in v)
-                   and len(set(v)) == len(v), path, key, "a list of distinct integers >= 0", v)
+            _check(isinstance(v, list) and all(_is_int(i) and 0 <= i < MAX_INDEX for i in v)
+                   and len(set(v)) == len(v), path, key,
+                   "a list of distinct integers in [0, 2**62)", v)
     protocols = m["protocols"]
     _check(isinstance(protocols, list) and protocols and len(set(map(repr, protocols)))
            == len(protocols) and all(isinstance(x, str) and SAFE_NAME.fullmatch(x)
@@ -263,15 +279,23 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
            protocols)
     if m.get("shard") is not None:
         s = m["shard"]
-        _check(isinstance(s, list) and len(s) == 2 and all(map(_is_int, s)) and s[1] >= 1
-               and 0 <= s[0] < s[1], path, "shard", "null or [i, k] with 0 <= i < k", s)
+        _check(isinstance(s, list) and len(s) == 2 and all(map(_is_int, s))
+               and 1 <= s[1] <= MAX_SHARDS and 0 <= s[0] < s[1], path, "shard",
+               f"null or [i, k] with 0 <= i < k <= {MAX_SHARDS:.0e}", s)
+    for key, low, high in (("num_members", 1, MAX_MEMBERS), ("num_classes", 2, MAX_CLASSES),
+                           ("noise_block", 1, MAX_SAMPLES)):
+        if key in m:
+            _check(_is_int(m[key]) and low <= m[key] <= high, path, key,
+                   f"an integer in [{low}, {high}]", m[key])
     if "weights" in m:
         w = m["weights"]
-        _check(isinstance(w, list) and all(_is_num(x) and x >= 0 for x in w), path, "weights",
-               "a list of finite numbers >= 0", w)
-    for key, low in (("num_members", 1), ("num_classes", 2), ("noise_block", 1)):
-        if key in m:
-            _check(_is_int(m[key]) and m[key] >= low, path, key, f"an integer >= {low}", m[key])
+        # the WE weights as certify_dataset wrote them: normalised, one per member
+        _check(isinstance(w, list) and 1 <= len(w) <= MAX_MEMBERS
+               and all(_is_num(x) and x >= 0 for x in w) and abs(math.fsum(w) - 1) <= 1e-9,
+               path, "weights", "a list of finite numbers >= 0 summing to 1", w)
+        if "num_members" in m:
+            _check(len(w) == m["num_members"], path, "weights",
+                   f"a list of num_members = {m['num_members']} numbers", w)
     if "status" in m:
         _check(m["status"] in ("running", "complete"), path, "status",
                "'running' or 'complete'", m["status"])
@@ -302,13 +326,47 @@ def check_radii(rows, manifest: dict, path) -> list[Row]:
     return rows
 
 
+def check_classes(rows, manifest: dict, path) -> list[Row]:
+    """Reject rows whose label or prediction is not a class of the manifest's ``num_classes``
+    (a row with predict = label = 77 of 3 classes would count as certified and correct)."""
+    classes = manifest.get("num_classes")
+    if classes is None:
+        return rows
+    for row in rows:
+        if row.label >= classes or row.predict >= classes:
+            raise UserError(f"{path}: image {row.idx} has label {row.label} and prediction "
+                            f"{row.predict}, but the run has {classes} classes (0 to "
+                            f"{classes - 1}); the TSV does not belong to this manifest or was "
+                            "altered")
+    return rows
+
+
+def check_labels(tables: dict, run_dir) -> None:
+    """Every protocol's TSV must give each image the same label (one changed label would go
+    unnoticed in that protocol's accuracy). ``tables``: protocol -> rows."""
+    reference = None
+    for name, rows in tables.items():
+        labels = {r.idx: r.label for r in rows}
+        if reference is None:
+            reference = (name, labels)
+            continue
+        for idx, label in labels.items():
+            other = reference[1].get(idx)
+            if other is not None and other != label:
+                raise UserError(f"{pathlib.Path(run_dir) / (name + '.tsv')}: image {idx} has "
+                                f"label {label}, but {reference[0]}.tsv gives it label {other}; "
+                                "the TSVs were altered or do not belong together")
+
+
 def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
                       require_rows: bool = True) -> list[Row]:
     """The rows of protocol ``name`` in ``run_dir``: the file name checked to stay inside the
-    directory, rows validated, radii checked against the manifest's bound."""
+    directory, rows validated, radii checked against the manifest's bound and classes against
+    its number of classes."""
     manifest = read_manifest(run_dir) if manifest is None else manifest
     path = child_path(run_dir, name, ".tsv", what="protocol")
-    return check_radii(read_tsv(path, require_rows=require_rows), manifest, path)
+    rows = read_tsv(path, require_rows=require_rows)
+    return check_classes(check_radii(rows, manifest, path), manifest, path)
 
 
 def _same_results(a: dict, b: dict) -> list[str]:
@@ -339,8 +397,8 @@ def resume_prefix(out_dir, manifest: dict) -> int:
     tables = {}
     for name in manifest["protocols"]:
         path = child_path(out_dir, name, ".tsv", what="protocol")
-        rows = check_radii(read_tsv(path, allow_partial=True), manifest, path) \
-            if path.exists() else []
+        rows = check_classes(check_radii(read_tsv(path, allow_partial=True), manifest, path),
+                             manifest, path) if path.exists() else []
         done = 0
         for row, idx in zip(rows, indices):
             if row.idx != idx:
@@ -410,6 +468,7 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
                 raise UserError(f"{d / (name + '.tsv')} does not hold the shard's images in order")
             rows.extend(shard_rows)
         tables[name] = (child_path(run_dir, name, ".tsv", what="protocol"), rows)
+    check_labels({name: rows for name, (_, rows) in tables.items()}, run_dir)
     manifest = dict(first)
     manifest.update(indices=all_indices, shard=None, status="complete",
                     merged_from=[str(by_shard[i][0].relative_to(run_dir)) for i in by_shard],
