@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
 from drt_min.errors import UserError, check_output_dir
+from drt_min.lock import DirectoryLock
 from drt_min.smoothing import (
     ESTIMATION,
     NOISE_BLOCK,
@@ -200,21 +201,27 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                    "torch.Generator seeded by drt_min.seeding.stream_seed(seed, idx, phase, b)",
     }
     check_output_dir(run_dir, "--out")
-    done = res.resume_prefix(run_dir, manifest)  # checks an existing run before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
-    # every segment counts, also one that was killed: the running manifest is rewritten as it goes
-    elapsed_before = float(previous.get("elapsed_s", 0.0))
-    running = {**manifest, "status": "running", "started": started, "resumed_at_image": done}
-    res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before})
-    paths = {name: run_dir / f"{name}.tsv" for name in protocols}
-    todo = my_indices[done:]
-    images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
-    weights_t = torch.as_tensor(w, device=device)
-    labels_np = np.asarray(torch.as_tensor(labels).cpu())
+    # one process per directory: a second one fails here, naming the holder, and touches nothing
+    lock = DirectoryLock(run_dir, "--out")
+    try:
+        done = res.resume_prefix(run_dir, manifest)  # checks an existing run before any write
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
+        # every segment counts, also a killed one: the running manifest is rewritten as it goes
+        elapsed_before = float(previous.get("elapsed_s", 0.0))
+        running = {**manifest, "status": "running", "started": started, "resumed_at_image": done}
+        res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before})
+        paths = {name: run_dir / f"{name}.tsv" for name in protocols}
+        todo = my_indices[done:]
+        images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
+        weights_t = torch.as_tensor(w, device=device)
+        labels_np = np.asarray(torch.as_tensor(labels).cpu())
 
-    appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
+        appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
+    except BaseException:
+        lock.release()
+        raise
     t_run = last_saved = time.perf_counter()
     try:
         with tqdm(total=len(my_indices), initial=done, unit="img", desc="certify",
@@ -245,6 +252,11 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                     last_saved = time.perf_counter()
                     res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before
                                                  + last_saved - t_run})
+        res.write_manifest(run_dir, {**manifest, "status": "complete", "started": started,
+                                     "resumed_at_image": done,
+                                     "finished": datetime.now(timezone.utc).isoformat(
+                                         timespec="seconds"),
+                                     "elapsed_s": elapsed_before + time.perf_counter() - t_run})
     except BaseException:
         res.write_manifest(run_dir, {**running,
                                      "elapsed_s": elapsed_before + time.perf_counter() - t_run})
@@ -252,8 +264,5 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     finally:
         for a in appenders.values():
             a.close()
-    res.write_manifest(run_dir, {**manifest, "status": "complete", "started": started,
-                                 "resumed_at_image": done,
-                                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                 "elapsed_s": elapsed_before + time.perf_counter() - t_run})
+        lock.release()
     return paths

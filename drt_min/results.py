@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from drt_min.atomic import atomic_write_group, atomic_write_text
 from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
+from drt_min.lock import DirectoryLock
 from drt_min.smoothing import max_certifiable_radius
 
 __all__ = [
@@ -369,8 +370,17 @@ def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
     return check_classes(check_radii(rows, manifest, path), manifest, path)
 
 
+def _comparable(manifest: dict, key: str):
+    """A manifest's value of ``key`` as resuming compares it: the checkpoint's recorded path is
+    left out (its sha256 identifies it, and a moved run directory changes the path)."""
+    value = manifest.get(key)
+    if key == "extra" and isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != "checkpoint"}
+    return value
+
+
 def _same_results(a: dict, b: dict) -> list[str]:
-    return [k for k in RESULT_KEYS if a.get(k) != b.get(k)]
+    return [k for k in RESULT_KEYS if _comparable(a, k) != _comparable(b, k)]
 
 
 def resume_prefix(out_dir, manifest: dict) -> int:
@@ -450,7 +460,8 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
     for i, (d, m) in by_shard.items():
         if m.get("status") != "complete":
             raise UserError(f"shard {d} is not complete; resume it with the same `certify` command")
-        diff = [key for key in RESULT_KEYS if key != "indices" and m.get(key) != first.get(key)]
+        diff = [key for key in RESULT_KEYS
+                if key != "indices" and _comparable(m, key) != _comparable(first, key)]
         if m["all_indices"] != all_indices:
             diff.append("all_indices")
         if diff:
@@ -475,6 +486,11 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
                     device=sorted({str(m.get("device", "")) for _, m in by_shard.values()}))
     manifest["elapsed_s"] = sum(float(m.get("elapsed_s", 0.0)) for _, m in by_shard.values())
     text = manifest_text(manifest)
-    atomic_write_group({path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
-                           for path, rows in tables.values()}, run_dir / MANIFEST, text)
+    with DirectoryLock(run_dir, "run directory"):
+        # a merge killed while it moved its files into place left their temporary copies
+        for path in [p for p, _ in tables.values()] + [run_dir / MANIFEST]:
+            for stale in run_dir.glob(f".{path.name}.*.tmp"):
+                stale.unlink(missing_ok=True)
+        atomic_write_group({path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
+                            for path, rows in tables.values()}, run_dir / MANIFEST, text)
     return {name: path for name, (path, _) in tables.items()}
