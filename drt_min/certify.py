@@ -206,6 +206,7 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     lock = DirectoryLock(run_dir, "--out")
     try:
         done = res.resume_prefix(run_dir, manifest)  # checks an existing run before any write
+        res.remove_stale_temporaries(run_dir, protocols)  # of a killed process; the lock is ours
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
         # every segment counts, also a killed one: the running manifest is rewritten as it goes

@@ -46,6 +46,7 @@ __all__ = [
     "check_classes",
     "check_labels",
     "read_certificates",
+    "remove_stale_temporaries",
     "MAX_INDEX",
 ]
 
@@ -425,6 +426,16 @@ def resume_prefix(out_dir, manifest: dict) -> int:
     return prefix
 
 
+def remove_stale_temporaries(run_dir, protocols) -> None:
+    """Remove the temporary files (:mod:`drt_min.atomic`) of the manifest and the protocols' TSVs
+    that a process killed while it wrote them left behind. Call it holding the directory's lock:
+    then no live process owns them."""
+    run_dir = pathlib.Path(run_dir)
+    for name in [MANIFEST] + [f"{p}.tsv" for p in protocols if SAFE_NAME.fullmatch(p)]:
+        for stale in run_dir.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def shard_dir(run_dir, shard: tuple[int, int]) -> pathlib.Path:
     i, k = shard
     return pathlib.Path(run_dir) / "shards" / f"{i}-of-{k}"
@@ -487,10 +498,7 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
     manifest["elapsed_s"] = sum(float(m.get("elapsed_s", 0.0)) for _, m in by_shard.values())
     text = manifest_text(manifest)
     with DirectoryLock(run_dir, "run directory"):
-        # a merge killed while it moved its files into place left their temporary copies
-        for path in [p for p, _ in tables.values()] + [run_dir / MANIFEST]:
-            for stale in run_dir.glob(f".{path.name}.*.tmp"):
-                stale.unlink(missing_ok=True)
+        remove_stale_temporaries(run_dir, first["protocols"])
         atomic_write_group({path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
                             for path, rows in tables.values()}, run_dir / MANIFEST, text)
     return {name: path for name, (path, _) in tables.items()}
