@@ -22,6 +22,7 @@ import hashlib
 import os
 import pathlib
 import pickle
+import warnings
 from typing import Any
 
 import torch
@@ -107,7 +108,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise MissingInputError(f"checkpoint {path} not found")
     digest = _sha256_or_error(path)
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about an unusual pickle protocol before it fails or succeeds; the user
+            # sees the one error line (or nothing), not two lines of torch's text before it
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         # torch's text advises weights_only=False, which is exactly what must never be done here
         raise UserError(f"{path} is refused: it is not a drt_min checkpoint, or it holds objects "
@@ -171,7 +176,11 @@ def validate_payload(payload: Any, path) -> None:
                         f"(expected {sorted(expected)})")
     for key, shape in expected.items():
         t = state[key]
-        if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or not t.is_floating_point():
+        if not isinstance(t, torch.Tensor) or t.layout != torch.strided or t.is_quantized:
+            kind = f"a {t.layout} tensor" if isinstance(t, torch.Tensor) else type(t).__name__
+            raise UserError(f"{path}: model tensor {key} is {kind}, expected a dense float tensor; "
+                            "the checkpoint is corrupt or not written by drt_min")
+        if tuple(t.shape) != shape or not t.is_floating_point():
             got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
             raise UserError(f"{path}: model tensor {key} is {got}, expected a float tensor of "
                             f"shape {shape} for {n} members of {c} classes")

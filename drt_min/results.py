@@ -45,6 +45,8 @@ __all__ = [
     "check_radii",
     "check_classes",
     "check_labels",
+    "check_against_checkpoint",
+    "check_dataset_labels",
     "read_certificates",
     "remove_stale_temporaries",
     "MAX_INDEX",
@@ -358,6 +360,32 @@ def check_labels(tables: dict, run_dir) -> None:
                 raise UserError(f"{pathlib.Path(run_dir) / (name + '.tsv')}: image {idx} has "
                                 f"label {label}, but {reference[0]}.tsv gives it label {other}; "
                                 "the TSVs were altered or do not belong together")
+
+
+def check_against_checkpoint(manifest: dict, meta: dict, path) -> None:
+    """The manifest describes the checkpoint ``meta`` (:func:`drt_min.checkpoint.load_ensemble`):
+    the same number of members and classes, and one WE weight per member."""
+    for key in ("num_members", "num_classes"):
+        if key in manifest and manifest[key] != meta[key]:
+            raise UserError(f"{path}: {key} is {manifest[key]}, but the checkpoint "
+                            f"{meta.get('path', '')} has {meta[key]}; the certificates do not "
+                            "belong to this checkpoint (certify it again)")
+    weights = manifest.get("weights")
+    if weights is not None and len(weights) != meta["num_members"]:
+        raise UserError(f"{path}: weights has {len(weights)} entries, but the checkpoint "
+                        f"{meta.get('path', '')} has {meta['num_members']} members; the "
+                        "certificates do not belong to this checkpoint (certify it again)")
+
+
+def check_dataset_labels(tables: dict, labels, run_dir, split: str) -> None:
+    """Every row's image index and label agree with the data set the run certified."""
+    for name, rows in tables.items():
+        for row in rows:
+            if row.idx >= len(labels) or int(labels[row.idx]) != row.label:
+                truth = int(labels[row.idx]) if row.idx < len(labels) else "none (no such image)"
+                raise UserError(f"{pathlib.Path(run_dir) / (name + '.tsv')}: image {row.idx} has "
+                                f"label {row.label}, but in the {split} data its label is {truth}; "
+                                "the TSV was altered or belongs to other data")
 
 
 def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
