@@ -18,7 +18,7 @@ import math
 import pathlib
 from dataclasses import dataclass
 
-from drt_min.atomic import atomic_write_group, atomic_write_text
+from drt_min.atomic import atomic_write_group, atomic_write_text, with_filename
 from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
 from drt_min.lock import DirectoryLock
 from drt_min.smoothing import max_certifiable_radius
@@ -162,8 +162,12 @@ class TsvAppender:
         self._fh = open(self.path, "a")
 
     def write(self, rows) -> None:
-        self._fh.write("".join(format_row(r) + "\n" for r in rows))
-        self._fh.flush()
+        text = "".join(format_row(r) + "\n" for r in rows)
+        try:
+            self._fh.write(text)
+            self._fh.flush()
+        except OSError as exc:  # a full disk: the cut row is dropped when the run is resumed
+            raise with_filename(exc, self.path) from exc
 
     def close(self) -> None:
         self._fh.close()
