@@ -10,7 +10,6 @@ import shutil
 import pytest
 
 from drt_min import results as res
-from drt_min.lock import DirectoryLock
 from drt_min.errors import UserError
 from tests.helpers.reliability import snapshot
 from verify.__main__ import main as verify_main
@@ -145,6 +144,8 @@ def test_a_killed_crosschecks_staging_directory_is_removed_by_the_next(tmp_path,
     R.write_report(out, {})
     assert sorted(p.name for p in out.iterdir()) == ["crosscheck.md"]
     # while another process writes into out, a second cross-check fails and removes nothing
+    from drt_min.lock import DirectoryLock
+
     stale.mkdir()
     with DirectoryLock(out):
         with pytest.raises(UserError, match="in use"):
