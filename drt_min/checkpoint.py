@@ -19,6 +19,7 @@ A checkpoint is a plain dict (tensors, numbers, strings, lists, dicts only, so t
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pathlib
 import pickle
@@ -77,8 +78,12 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> str:
     if missing:
         raise UserError(f"checkpoint payload lacks {sorted(missing)}")
     payload = dict(payload, format=FORMAT)
+    # serialised in memory first: torch's zip writer turns a full disk (ENOSPC) into a
+    # RuntimeError about file positions; written as bytes, it stays an OSError naming the file
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     with atomic_open(path, "wb") as fh:
-        torch.save(payload, fh)
+        fh.write(buffer.getbuffer())
     return sha256_file(path)
 
 
