@@ -268,7 +268,7 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
            m["sigma"])
     for key in ("n0", "n"):
         _check(_is_int(m[key]) and 1 <= m[key] <= MAX_SAMPLES, path, key,
-               f"an integer in [1, {MAX_SAMPLES:.0e}]", m[key])
+               "an integer in [1, 10**9]", m[key])
     _check(_is_num(m["alpha"]) and 0 < m["alpha"] < 1, path, "alpha", "a number in (0, 1)",
            m["alpha"])
     _check(_is_int(m["seed"]) and 0 <= m["seed"] < MAX_INDEX, path, "seed",
@@ -289,7 +289,7 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
         s = m["shard"]
         _check(isinstance(s, list) and len(s) == 2 and all(map(_is_int, s))
                and 1 <= s[1] <= MAX_SHARDS and 0 <= s[0] < s[1], path, "shard",
-               f"null or [i, k] with 0 <= i < k <= {MAX_SHARDS:.0e}", s)
+               "null or [i, k] with 0 <= i < k <= 10**6", s)
     for key, low, high in (("num_members", 1, MAX_MEMBERS), ("num_classes", 2, MAX_CLASSES),
                            ("noise_block", 1, MAX_SAMPLES)):
         if key in m:
@@ -404,11 +404,17 @@ def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
 
 
 def _comparable(manifest: dict, key: str):
-    """A manifest's value of ``key`` as resuming compares it: the checkpoint's recorded path is
-    left out (its sha256 identifies it, and a moved run directory changes the path)."""
+    """A manifest's value of ``key`` as resuming compares it. Left out: the checkpoint's recorded
+    path (its sha256 identifies it, and a moved run directory changes the path) and the forward
+    batch size ``cert_batch`` (it changes no certificate, and a run that ran out of memory is
+    resumed with a smaller one)."""
     value = manifest.get(key)
     if key == "extra" and isinstance(value, dict):
-        value = {k: v for k, v in value.items() if k != "checkpoint"}
+        value = json.loads(json.dumps(value))
+        value.pop("checkpoint", None)
+        for holder in (value.get("protocol"), (value.get("run_config") or {}).get("certify")):
+            if isinstance(holder, dict):
+                holder.pop("cert_batch", None)
     return value
 
 

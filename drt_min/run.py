@@ -39,11 +39,12 @@ from drt_min.train import train
 __all__ = ["run"]
 
 #: Fields a rerun may change without invalidating what is on disk.
-_RESUMABLE_CHANGES = ("device",)
+_RESUMABLE_CHANGES = ("device", "cert_batch")
 
 
 def _differences(saved: RunConfig, cfg: RunConfig) -> list[str]:
-    """Dotted names of the fields in which two run configurations differ (device aside)."""
+    """Dotted names of the fields in which two run configurations differ (the device and the
+    forward batch of certification aside: they change no result)."""
     def flat(d, prefix=""):
         for k, v in d.items():
             if isinstance(v, dict):

@@ -113,14 +113,21 @@ def test_an_allocation_failure_names_the_batch_option(error, tiny_ckpt, tmp_path
     from drt_min import train as train_mod
     from tests.helpers.reliability import TINY_CERT, TINY_TRAIN
 
+    from drt_min.__main__ import main
+
     def too_big(*args, **kwargs):
         raise error()
 
+    real_count = certify_mod.count_votes
     monkeypatch.setattr(certify_mod, "count_votes", too_big)
     monkeypatch.setattr(train_mod, "training_step", too_big)
     assert_clean_error(capsys, ["certify", tiny_ckpt, "--out", tmp_path / "c", *TINY_CERT,
                                 "--cert-batch", "1000000"],
                        names=["--cert-batch", "1000000", "out of memory"])
+    with monkeypatch.context() as m:  # the advice works: a smaller batch resumes the same --out
+        m.setattr(certify_mod, "count_votes", real_count)
+        assert main(["certify", str(tiny_ckpt), "--out", str(tmp_path / "c"), *TINY_CERT,
+                     "--cert-batch", "50"]) == 0
     assert_clean_error(capsys, ["train", "--out", tmp_path / "t.pt", *TINY_TRAIN],
                        names=["--batch-size", "out of memory"])
     assert not (tmp_path / "t.pt").exists()
