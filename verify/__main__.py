@@ -40,7 +40,8 @@ _seed = _bounded_int(0, MAX_SEED, "seed", "2**62")
 _count = _bounded_int(1, MAX_COUNT + 1, "the value", "1e6]")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m verify`` (one-line usage errors, exit status 2)."""
     parser = OneLineArgumentParser(prog="python -m verify",
                                    description="Sampling checks of the paper's statements and the Appendix D figures.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("ledger_id", nargs="?", default=None)
     chk.add_argument("--profile", choices=["ci", "thorough"], default="ci")
     chk.add_argument("--seed", type=_seed, default=0)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     if args.command == "report":
         try:
