@@ -349,21 +349,25 @@ def check_classes(rows, manifest: dict, path) -> list[Row]:
     return rows
 
 
-def check_labels(tables: dict, run_dir) -> None:
+def check_labels(tables: dict, run_dir=None) -> None:
     """Every protocol's TSV must give each image the same label (one changed label would go
-    unnoticed in that protocol's accuracy). ``tables``: protocol -> rows."""
+    unnoticed in that protocol's accuracy). ``tables``: protocol -> rows of ``run_dir``, or,
+    without ``run_dir``, TSV path -> rows (tables of several runs, as ``compare`` pairs them)."""
+    def where(key):
+        return pathlib.Path(run_dir) / f"{key}.tsv" if run_dir is not None else key
+
     reference = None
-    for name, rows in tables.items():
+    for key, rows in tables.items():
         labels = {r.idx: r.label for r in rows}
         if reference is None:
-            reference = (name, labels)
+            reference = (key, labels)
             continue
         for idx, label in labels.items():
             other = reference[1].get(idx)
             if other is not None and other != label:
-                raise UserError(f"{pathlib.Path(run_dir) / (name + '.tsv')}: image {idx} has "
-                                f"label {label}, but {reference[0]}.tsv gives it label {other}; "
-                                "the TSVs were altered or do not belong together")
+                raise UserError(f"{where(key)}: image {idx} has label {label}, but "
+                                f"{where(reference[0])} gives it label {other}; the TSVs were "
+                                "altered or do not belong together")
 
 
 def check_against_checkpoint(manifest: dict, meta: dict, path) -> None:

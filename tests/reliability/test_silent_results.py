@@ -149,6 +149,20 @@ def test_protocols_must_agree_on_each_label(tiny_run, tmp_path, capsys):
                        unchanged=[tmp_path])
 
 
+def test_compare_needs_the_same_labels_in_both_runs(tiny_run, tmp_path, capsys):
+    twin = tmp_path / "twin"
+    import shutil
+
+    shutil.copytree(tiny_run, twin)
+    for name in res.read_manifest(twin)["protocols"]:   # consistently changed in the twin
+        row = res.read_tsv(twin / f"{name}.tsv")[0]
+        label = (row.label + 1) % 3
+        _set_row(twin / f"{name}.tsv", 1, label=label, correct=int(row.predict == label))
+    assert_clean_error(capsys, ["compare", tiny_run, twin, "--out", tmp_path / "cmp"],
+                       names=[twin / "mme.tsv", tiny_run / "mme.tsv", "label"],
+                       unchanged=[tmp_path])
+
+
 # --- finding 11: Smooth's arguments --------------------------------------------------------------
 
 def _smooth(num_classes=3, sigma=0.25):
