@@ -35,9 +35,9 @@ from drt_min.smoothing import (
     NOISE_BLOCK,
     SELECTION,
     certify_from_counts,
-    nonfinite_error,
     min_samples_to_certify,
     noisy_batches,
+    nonfinite_error,
     warn_if_never_certifies,
 )
 
