@@ -189,3 +189,47 @@ def test_a_full_disk_is_one_line_and_keeps_the_previous_result(tiny_run, tiny_ck
     for name in res.read_manifest(out)["protocols"]:
         strip = [(r.idx, r.predict, r.radius) for r in res.read_tsv(out / f"{name}.tsv")]
         assert strip == [(r.idx, r.predict, r.radius) for r in res.read_tsv(tiny_run / f"{name}.tsv")]
+
+
+def test_a_disk_that_fills_up_in_the_middle_of_a_checkpoint(tmp_path, capsys, monkeypatch):
+    """Probe (a 200 KiB tmpfs): torch's zip writer turned ENOSPC into a RuntimeError traceback
+    about file positions. The checkpoint is one line naming it, and the previous one is kept."""
+    import errno
+
+    from drt_min import atomic
+    from drt_min.__main__ import main
+    from tests.helpers.reliability import TINY_TRAIN
+
+    ckpt = tmp_path / "t.pt"
+    assert main(["train", "--out", str(ckpt), *TINY_TRAIN]) == 0
+    saved = ckpt.read_bytes()
+
+    class FillsUp:
+        def __init__(self, fh):
+            self.fh, self.left = fh, 4096
+
+        def write(self, data):
+            if len(data) > self.left:
+                self.fh.write(bytes(data[:self.left]))
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.left -= len(data)
+            return self.fh.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.fh.__exit__(*exc)
+
+    def small_disk(path, mode="r", *args, **kwargs):
+        fh = open(path, mode, *args, **kwargs)
+        return FillsUp(fh) if "b" in mode and "x" in mode else fh
+
+    monkeypatch.setattr(atomic, "open", small_disk, raising=False)
+    assert_clean_error(capsys, ["train", "--out", ckpt, *TINY_TRAIN, "--epochs", "2"],
+                       names=["No space left", ckpt])
+    assert ckpt.read_bytes() == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.pt"]
