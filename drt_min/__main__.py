@@ -15,16 +15,11 @@ import os
 import sys
 
 from drt_min import cli_certify, cli_train
-from drt_min.errors import UserError
+from drt_min.errors import OneLineArgumentParser, UserError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (``error: <prog>: <message>``), exit status 2."""
-
-    def error(self, message: str):  # noqa: D401 - argparse's hook
-        print(f"error: {self.prog}: {message} (see {self.prog} --help)".replace("\n", " "),
-              file=sys.stderr)
-        raise SystemExit(2)
+#: argparse with one-line usage errors (shared with ``python -m verify``)
+_Parser = OneLineArgumentParser
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 __all__ = ["atomic_open", "atomic_write_text", "atomic_save_figure", "atomic_write_group", "atomic_publish_dir",
-           "fsync_dir"]
+           "fsync_dir", "with_filename"]
 
 
 def _temporary_name(path: pathlib.Path) -> pathlib.Path:
@@ -42,10 +42,20 @@ def atomic_open(path, mode: str = "w", *, check: Callable[[pathlib.Path], None] 
         if check is not None:
             check(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise
+        raise with_filename(exc, path)
     fsync_dir(path.parent)  # make the rename itself durable where the platform allows it
+
+
+def with_filename(exc: BaseException, path) -> BaseException:
+    """``exc``, or for an ``OSError`` that names no file (a full disk: ENOSPC from write or fsync)
+    the same error naming ``path``, so that the one-line message says which file failed."""
+    if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+        new = OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
+        new.__cause__ = exc
+        return new
+    return exc
 
 
 def fsync_dir(path) -> None:
@@ -93,10 +103,10 @@ def atomic_write_group(files: dict, marker, marker_text: str) -> None:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
-    except BaseException:
+    except BaseException as exc:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
-        raise
+        raise with_filename(exc, path)
     _place_group(staged, marker)
 
 

@@ -9,6 +9,7 @@ TSVs that ``run`` wrote (up to the ``time`` column).
 
 from __future__ import annotations
 
+import os
 import pathlib
 from typing import Any
 
@@ -17,15 +18,26 @@ from drt_min.checkpoint import load_ensemble
 from drt_min.config import CertifyConfig, TrainConfig, from_dict, replace, to_dict
 from drt_min.data import load_split
 from drt_min.distributed import certify_distributed
-from drt_min.errors import UserError, check_output_dir
+from drt_min.errors import UserError, check_output_dir, lower_on_oom
 
-__all__ = ["protocol_for", "certify_checkpoint"]
+__all__ = ["protocol_for", "certify_checkpoint", "select_images"]
 
 
 def protocol_for(meta: dict[str, Any], overrides: dict[str, Any] | None = None) -> CertifyConfig:
     """The checkpoint's recorded protocol (the defaults where it records none), then ``overrides``."""
     recorded = from_dict(CertifyConfig, meta.get("certify") or {})
     return replace(recorded, **(overrides or {}))
+
+
+def select_images(protocol: CertifyConfig, train_cfg: TrainConfig):
+    """(images, labels, indices) that ``protocol`` certifies from the data of ``train_cfg``; a
+    selection without images is an error (``run`` checks it before training)."""
+    images, labels = load_split(protocol.cert_split, train_cfg, "cpu")
+    indices = protocol.indices(len(images))
+    if not indices:
+        raise UserError(f"no {protocol.cert_split} image is selected (cert_start "
+                        f"{protocol.cert_start} of {len(images)} images); lower --cert-start")
+    return images, labels, indices
 
 
 def certify_checkpoint(checkpoint, out_dir, protocol: CertifyConfig | None = None, *,
@@ -54,21 +66,20 @@ def certify_checkpoint(checkpoint, out_dir, protocol: CertifyConfig | None = Non
     train_cfg = from_dict(TrainConfig, meta["config"])
     if data_dir:
         train_cfg = replace(train_cfg, data_dir=data_dir)
-    images, labels = load_split(protocol.cert_split, train_cfg, "cpu")
-    indices = protocol.indices(len(images))
-    if not indices:
-        raise UserError(f"no {protocol.cert_split} image is selected (cert_start "
-                        f"{protocol.cert_start} of {len(images)} images); lower --cert-start")
+    images, labels, indices = select_images(protocol, train_cfg)
     if int(labels.max()) >= meta["num_classes"]:
         raise UserError(f"{checkpoint} has {meta['num_classes']} classes but the "
                         f"{protocol.cert_split} data have label {int(labels.max())}")
-    extra = {"checkpoint": meta["path"], "checkpoint_sha256": meta["sha256"],
+    # the checkpoint's path relative to the run directory: a moved run still resumes
+    extra = {"checkpoint": os.path.relpath(meta["path"], os.path.abspath(out_dir)), "checkpoint_sha256": meta["sha256"],
              "train_config": meta["config"], "epoch": meta["epoch"],
              "split": protocol.cert_split, "protocol": to_dict(protocol), **(manifest_extra or {})}
     kwargs = dict(sigma=protocol.cert_sigma or train_cfg.sigma, n0=protocol.cert_n0,
                   n=protocol.cert_n, alpha=protocol.cert_alpha, batch_size=protocol.cert_batch,
                   seed=protocol.cert_seed, device=device, weights=protocol.weights(),
                   manifest_extra=extra, progress=progress)
-    if distributed:
-        return certify_distributed(model, images, labels, indices, out_dir=out_dir, **kwargs)
-    return certify_dataset(model, images, labels, indices, out_dir=out_dir, shard=shard, **kwargs)
+    with lower_on_oom("--cert-batch", protocol.cert_batch):
+        if distributed:
+            return certify_distributed(model, images, labels, indices, out_dir=out_dir, **kwargs)
+        return certify_dataset(model, images, labels, indices, out_dir=out_dir, shard=shard,
+                               **kwargs)

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
 from drt_min.errors import UserError, check_output_dir
+from drt_min.lock import DirectoryLock
 from drt_min.smoothing import (
     ESTIMATION,
     NOISE_BLOCK,
@@ -36,6 +37,7 @@ from drt_min.smoothing import (
     certify_from_counts,
     min_samples_to_certify,
     noisy_batches,
+    nonfinite_error,
     warn_if_never_certifies,
 )
 
@@ -91,10 +93,15 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
     ``images`` (K, *input_shape) are on the device; ``indices`` are their dataset indices, which
     seed their noise (:func:`drt_min.smoothing.noisy_batches`). Noisy inputs of consecutive images
     fill each forward batch of ``batch_size``; votes are counted on the device.
+
+    Non-finite logits (a NaN would vote for class 0) are counted per image and member on the
+    device as well and read once, after the last batch: an image with any raises the
+    :func:`drt_min.smoothing.nonfinite_error` naming it and the protocols it would falsify.
     """
     p, c = num_protocols, num_classes
     offsets = torch.arange(p, device=images.device) * c
     total = torch.zeros(images.shape[0] * 2 * p * c, dtype=torch.long, device=images.device)
+    nonfinite = torch.zeros(images.shape[0] * 2, p - 2, dtype=torch.long, device=images.device)
     for inputs, keys in noisy_batches(images, indices, ((SELECTION, n0), (ESTIMATION, n)),
                                       sigma=sigma, seed=seed, batch_size=batch_size):
         size = inputs.shape[0]
@@ -102,9 +109,16 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
         if logits.dim() != 3 or logits.shape[0] != size or logits.shape[1] != p - 2 \
                 or logits.shape[2] != c:
             raise UserError(f"the model must return logits (B, {p - 2}, {c}), got {tuple(logits.shape)}")
+        nonfinite.index_add_(0, keys, (~torch.isfinite(logits)).any(2).long())
         votes = protocol_votes(logits, weights)                          # (size, P)
         flat = keys[:, None] * (p * c) + offsets + votes
         total.add_(torch.bincount(flat.reshape(-1), minlength=total.numel()))
+    bad = nonfinite.reshape(images.shape[0], 2 * (p - 2)).sum(1)
+    if bool(bad.any()):
+        slot = int(bad.nonzero()[0, 0])
+        per_member = nonfinite.reshape(images.shape[0], 2, p - 2)[slot].sum(0)
+        names = ["we", "mme"] + [f"member{int(i)}" for i in per_member.nonzero()[:, 0]] + ["eas"]
+        raise nonfinite_error(int(indices[slot]), names, int(per_member.max()))
     return total.reshape(images.shape[0], 2, p, c)
 
 
@@ -187,21 +201,28 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                    "torch.Generator seeded by drt_min.seeding.stream_seed(seed, idx, phase, b)",
     }
     check_output_dir(run_dir, "--out")
-    done = res.resume_prefix(run_dir, manifest)  # checks an existing run before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
-    # every segment counts, also one that was killed: the running manifest is rewritten as it goes
-    elapsed_before = float(previous.get("elapsed_s", 0.0))
-    running = {**manifest, "status": "running", "started": started, "resumed_at_image": done}
-    res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before})
-    paths = {name: run_dir / f"{name}.tsv" for name in protocols}
-    todo = my_indices[done:]
-    images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
-    weights_t = torch.as_tensor(w, device=device)
-    labels_np = np.asarray(torch.as_tensor(labels).cpu())
+    # one process per directory: a second one fails here, naming the holder, and touches nothing
+    lock = DirectoryLock(run_dir, "--out")
+    try:
+        done = res.resume_prefix(run_dir, manifest)  # checks an existing run before any write
+        res.remove_stale_temporaries(run_dir, protocols)  # of a killed process; the lock is ours
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
+        # every segment counts, also a killed one: the running manifest is rewritten as it goes
+        elapsed_before = float(previous.get("elapsed_s", 0.0))
+        running = {**manifest, "status": "running", "started": started, "resumed_at_image": done}
+        res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before})
+        paths = {name: run_dir / f"{name}.tsv" for name in protocols}
+        todo = my_indices[done:]
+        images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
+        weights_t = torch.as_tensor(w, device=device)
+        labels_np = np.asarray(torch.as_tensor(labels).cpu())
 
-    appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
+        appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
+    except BaseException:
+        lock.release()
+        raise
     t_run = last_saved = time.perf_counter()
     try:
         with tqdm(total=len(my_indices), initial=done, unit="img", desc="certify",
@@ -232,6 +253,11 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                     last_saved = time.perf_counter()
                     res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before
                                                  + last_saved - t_run})
+        res.write_manifest(run_dir, {**manifest, "status": "complete", "started": started,
+                                     "resumed_at_image": done,
+                                     "finished": datetime.now(timezone.utc).isoformat(
+                                         timespec="seconds"),
+                                     "elapsed_s": elapsed_before + time.perf_counter() - t_run})
     except BaseException:
         res.write_manifest(run_dir, {**running,
                                      "elapsed_s": elapsed_before + time.perf_counter() - t_run})
@@ -239,8 +265,5 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     finally:
         for a in appenders.values():
             a.close()
-    res.write_manifest(run_dir, {**manifest, "status": "complete", "started": started,
-                                 "resumed_at_image": done,
-                                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                 "elapsed_s": elapsed_before + time.perf_counter() - t_run})
+        lock.release()
     return paths

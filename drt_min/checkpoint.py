@@ -19,9 +19,11 @@ A checkpoint is a plain dict (tensors, numbers, strings, lists, dicts only, so t
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pathlib
 import pickle
+import warnings
 from typing import Any
 
 import torch
@@ -33,7 +35,7 @@ from drt_min.models import LeNetEnsemble
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file",
            "resolve_device", "validate_payload", "parameter_shapes", "MAX_MEMBERS",
-           "MAX_CLASSES"]
+           "MAX_CLASSES", "check_forward"]
 
 FORMAT = "drt_min.ensemble/1"
 
@@ -76,8 +78,12 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> str:
     if missing:
         raise UserError(f"checkpoint payload lacks {sorted(missing)}")
     payload = dict(payload, format=FORMAT)
+    # serialised in memory first: torch's zip writer turns a full disk (ENOSPC) into a
+    # RuntimeError about file positions; written as bytes, it stays an OSError naming the file
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     with atomic_open(path, "wb") as fh:
-        torch.save(payload, fh)
+        fh.write(buffer.getbuffer())
     return sha256_file(path)
 
 
@@ -107,7 +113,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise MissingInputError(f"checkpoint {path} not found")
     digest = _sha256_or_error(path)
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about an unusual pickle protocol before it fails or succeeds; the user
+            # sees the one error line (or nothing), not two lines of torch's text before it
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         # torch's text advises weights_only=False, which is exactly what must never be done here
         raise UserError(f"{path} is refused: it is not a drt_min checkpoint, or it holds objects "
@@ -171,7 +181,11 @@ def validate_payload(payload: Any, path) -> None:
                         f"(expected {sorted(expected)})")
     for key, shape in expected.items():
         t = state[key]
-        if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or not t.is_floating_point():
+        if not isinstance(t, torch.Tensor) or t.layout != torch.strided or t.is_quantized:
+            kind = f"a {t.layout} tensor" if isinstance(t, torch.Tensor) else type(t).__name__
+            raise UserError(f"{path}: model tensor {key} is {kind}, expected a dense float tensor; "
+                            "the checkpoint is corrupt or not written by drt_min")
+        if tuple(t.shape) != shape or not t.is_floating_point():
             got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
             raise UserError(f"{path}: model tensor {key} is {got}, expected a float tensor of "
                             f"shape {shape} for {n} members of {c} classes")
@@ -181,6 +195,23 @@ def validate_payload(payload: Any, path) -> None:
     for key, typ in (("history", list), ("optimizer", dict), ("parent_sha256", str)):
         if key in payload and not isinstance(payload[key], typ):
             raise UserError(f"{path}: {key} must be a {typ.__name__}; the checkpoint is corrupt")
+
+
+def check_forward(model: LeNetEnsemble, path) -> None:
+    """One forward pass of fixed inputs (black, white, a ramp, and two seeded noisy images at the
+    scale of sigma = 1) must give finite logits: finite weights can still overflow float32 on the
+    way, and NaN logits would be counted as votes for class 0."""
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(0)
+    ramp = torch.linspace(0.0, 1.0, 28 * 28).reshape(1, 1, 28, 28)
+    noisy = 0.5 + torch.randn((2, 1, 28, 28), generator=gen)
+    x = torch.cat([torch.zeros(1, 1, 28, 28), torch.ones(1, 1, 28, 28), ramp, noisy]).to(device)
+    with torch.inference_mode():
+        finite = bool(torch.isfinite(model(x)).all())
+    if not finite:
+        raise UserError(f"{path}: the model gives non-finite outputs (NaN or infinite) on a fixed "
+                        "test input: its weights overflow in a forward pass (training diverged); "
+                        "retrain with a smaller --lr")
 
 
 def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
@@ -197,6 +228,7 @@ def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
     model = LeNetEnsemble(int(payload["num_members"]), int(payload["num_classes"]))
     model.load_state_dict(payload["model"])
     model.to(device).eval()
+    check_forward(model, path)
     meta = {
         "config": dict(payload["config"]),
         "certify": dict(payload.get("certify") or {}),

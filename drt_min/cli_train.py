@@ -15,7 +15,7 @@ import pathlib
 
 from drt_min import config
 from drt_min.data import download
-from drt_min.errors import UserError
+from drt_min.errors import UserError, lower_on_oom
 from drt_min.run import run
 from drt_min.train import train
 
@@ -78,8 +78,9 @@ def _run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     preset = config.get_preset(args.preset)
     cfg = train_config_from_args(args)
-    result = train(cfg, args.out, progress=not args.no_progress, resume=not args.no_resume,
-                   certify=preset.certify)
+    with lower_on_oom("--batch-size", cfg.batch_size):
+        result = train(cfg, args.out, progress=not args.no_progress, resume=not args.no_resume,
+                       certify=preset.certify)
     print(f"{result.checkpoint}\tsha256={result.sha256}")
     return 0
 

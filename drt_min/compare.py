@@ -22,7 +22,7 @@ from scipy.stats import binomtest
 from drt_min.atomic import atomic_save_figure, atomic_write_text
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy, certified_radii
 from drt_min.errors import UserError, check_output_dir, child_path
-from drt_min.results import Row, read_certificates, read_manifest, read_tsv
+from drt_min.results import Row, check_labels, read_certificates, read_manifest, read_tsv
 from drt_min.smoothing import max_certifiable_radius
 
 __all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_comparison",
@@ -65,6 +65,8 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
         ctl = _certificates(control_dir, protocol)
         if [r.idx for r in drt] != [r.idx for r in ctl]:
             raise UserError(f"{protocol}: DRT and control were certified on different images")
+        check_labels({pathlib.Path(drt_dir) / f"{protocol}.tsv": drt,
+                      pathlib.Path(control_dir) / f"{protocol}.tsv": ctl})
         rad_d, rad_c = certified_radii(drt), certified_radii(ctl)
         drt_only, control_only, pvalues = [], [], []
         for radius in radii:

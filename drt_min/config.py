@@ -185,9 +185,9 @@ class CertifyConfig:
         except ValueError:
             raise UserError(f"--cert-weights must be comma-separated numbers, got "
                             f"{self.cert_weights!r}") from None
-        if not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights) > 0:
-            raise UserError(f"--cert-weights must be finite, non-negative and not all zero, got "
-                            f"{self.cert_weights!r}")
+        from drt_min.ensemble import normalize_weights  # the one check of WE weights
+
+        normalize_weights(weights, len(weights), what="--cert-weights")
         return weights
 
 
@@ -221,6 +221,19 @@ class RunConfig:
         _validate(self)
         if self.train.init_from:
             raise UserError("init_from is set by the run itself (the base checkpoint)")
+        # every stage's configuration is checked now, before any work (not minutes later)
+        if self.train.seed + FINETUNE_SEED_OFFSET >= 2**62:
+            raise UserError(f"--seed must lie in [0, 2**62 - {FINETUNE_SEED_OFFSET}) for `run` "
+                            f"(the fine-tuning stages train with seed + {FINETUNE_SEED_OFFSET}), "
+                            f"got {self.train.seed!r}")
+        for stage in STAGES:
+            try:
+                train_config_for(self, stage, init_from="base.pt" if stage != "pretrain" else "")
+            except UserError as exc:
+                text = str(exc)
+                if stage != "pretrain":  # the fine-tuning fields have their own options in `run`
+                    text = re.sub(r"--(epochs|lr-step|lr)(?![-\w])", r"--finetune-\1", text)
+                raise UserError(f"the {stage} stage of `run`: {text}") from None
 
 
 #: TrainConfig fields that the run sets per stage, so they are not options of ``run``.
@@ -258,13 +271,13 @@ def _validate(cfg: Any) -> None:
         if cap is not None and value > cap:
             raise UserError(f"{_opt(f.name)} must be at most {cap:g}, got {value!r}")
     positive = ("sigma", "noise_copies", "batch_size", "num_members", "num_classes", "epochs",
-                "lr_step", "finetune_lr_step", "cert_every", "cert_n0", "cert_n", "cert_batch",
+                "finetune_epochs", "lr_step", "finetune_lr_step", "cert_every", "cert_n0", "cert_n", "cert_batch",
                 "lr_gamma")
     for name in positive:
         if hasattr(cfg, name) and not getattr(cfg, name) > 0:
             raise UserError(f"{_opt(name)} must be positive, got {getattr(cfg, name)!r}")
     nonneg = ("lr", "momentum", "weight_decay", "rho1", "rho2", "attack_steps", "attack_eps",
-              "attack_warmup_epochs", "train_subset", "finetune_epochs", "cert_max_images",
+              "attack_warmup_epochs", "train_subset", "cert_max_images",
               "cert_start", "cert_sigma", "synthetic", "finetune_lr")
     for name in nonneg:
         if hasattr(cfg, name) and getattr(cfg, name) < 0:
@@ -296,6 +309,27 @@ def _validate(cfg: Any) -> None:
 
 #: The options a named DRT reading (other than 'package') fixes, with the defaults it needs them at.
 _READING_OPTIONS = {"gd_norm": "plain", "pairs": "unordered", "normalize": "batch", "variant": "pairwise"}
+
+
+def train_config_for(run: RunConfig, stage: str, init_from: str = "") -> TrainConfig:
+    """The :class:`TrainConfig` of one stage of a run: 'pretrain', 'drt' or 'control'.
+
+    pretrain: ``run.train`` with rho1 = rho2 = 0 and independent noise per member. drt and
+    control: from ``init_from``, with the fine-tuning epochs and learning rate, shared noise, no
+    attack warm-up and seed + :data:`FINETUNE_SEED_OFFSET`; drt keeps ``run.train``'s rho1, rho2,
+    the control sets both to 0 (and so differs from drt in the DRT weights only).
+    """
+    if stage not in STAGES:
+        raise UserError(f"stage must be one of {STAGES}, got {stage!r}")
+    base = dataclasses.replace(run.train, init_from=init_from)
+    if stage == "pretrain":
+        return dataclasses.replace(base, rho1=0.0, rho2=0.0, shared_noise=False)
+    rho = (run.train.rho1, run.train.rho2) if stage == "drt" else (0.0, 0.0)
+    return dataclasses.replace(base, epochs=run.finetune_epochs, lr=run.finetune_lr,
+                               lr_step=run.finetune_lr_step, rho1=rho[0], rho2=rho[1],
+                               shared_noise=True, attack_warmup_epochs=0,
+                               seed=run.train.seed + FINETUNE_SEED_OFFSET)
+
 
 _RHO_SMALL = PAPER_RHO_DEFAULT[0.25]
 PRESETS: dict[str, RunConfig] = {
@@ -336,26 +370,6 @@ def get_preset(name: str) -> RunConfig:
         return PRESETS[name]
     except KeyError:
         raise UserError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}") from None
-
-
-def train_config_for(run: RunConfig, stage: str, init_from: str = "") -> TrainConfig:
-    """The :class:`TrainConfig` of one stage of a run: 'pretrain', 'drt' or 'control'.
-
-    pretrain: ``run.train`` with rho1 = rho2 = 0 and independent noise per member. drt and
-    control: from ``init_from``, with the fine-tuning epochs and learning rate, shared noise, no
-    attack warm-up and seed + :data:`FINETUNE_SEED_OFFSET`; drt keeps ``run.train``'s rho1, rho2,
-    the control sets both to 0 (and so differs from drt in the DRT weights only).
-    """
-    if stage not in STAGES:
-        raise UserError(f"stage must be one of {STAGES}, got {stage!r}")
-    base = dataclasses.replace(run.train, init_from=init_from)
-    if stage == "pretrain":
-        return dataclasses.replace(base, rho1=0.0, rho2=0.0, shared_noise=False)
-    rho = (run.train.rho1, run.train.rho2) if stage == "drt" else (0.0, 0.0)
-    return dataclasses.replace(base, epochs=run.finetune_epochs, lr=run.finetune_lr,
-                               lr_step=run.finetune_lr_step, rho1=rho[0], rho2=rho[1],
-                               shared_noise=True, attack_warmup_epochs=0,
-                               seed=run.train.seed + FINETUNE_SEED_OFFSET)
 
 
 def _nested(f) -> type | None:

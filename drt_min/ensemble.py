@@ -107,16 +107,34 @@ def protocol_names(num_members: int) -> list[str]:
     return ["we", "mme"] + [f"member{i}" for i in range(num_members)]
 
 
-def normalize_weights(weights, num_members: int) -> np.ndarray:
-    """WE weights as a float64 vector summing to 1 (the average when ``weights`` is None)."""
+def normalize_weights(weights, num_members: int, *, what: str = "weights") -> np.ndarray:
+    """WE weights as a float64 vector summing to 1 (the average when ``weights`` is None).
+
+    The given weights must be finite, non-negative and not all zero, and what they normalise to
+    is checked again (finite, non-negative, summing to 1): weights such as ``1e308, 1e308`` sum to
+    infinity and would normalise to zeros, and WE would then certify class 0 everywhere.
+    ``what`` names them in the error (``--cert-weights`` on the command line).
+    """
     if weights is None:
         return np.full(num_members, 1.0 / num_members)
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    try:
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{what} must be a list of numbers, got {weights!r}") from exc
     if w.shape != (num_members,):
-        raise UserError(f"need {num_members} weights, got {w.shape[0]}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
-        raise UserError(f"weights must be finite, non-negative and not all zero, got {weights!r}")
-    return w / w.sum()
+        raise UserError(f"{what}: need {num_members} weights (one per member), got {w.shape[0]}")
+    with np.errstate(all="ignore"):
+        total = w.sum()
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not total > 0:
+            raise UserError(f"{what} must be finite, non-negative and not all zero, got "
+                            f"{weights!r}")
+        normalized = w / total
+    if not (np.all(np.isfinite(normalized)) and np.all(normalized >= 0)
+            and abs(normalized.sum() - 1.0) <= 1e-9):
+        raise UserError(f"{what} {weights!r} normalise to {normalized.tolist()}, not to finite "
+                        "weights summing to 1 (their sum overflows or underflows); give weights "
+                        "of moderate size, such as 1,2,1")
+    return normalized
 
 
 def mme_choice(conf: torch.Tensor) -> torch.Tensor:

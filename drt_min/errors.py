@@ -19,12 +19,16 @@ directory).
 
 from __future__ import annotations
 
+import argparse
 import os
 import pathlib
 import re
+import sys
+from contextlib import contextmanager
 
 __all__ = ["UserError", "MissingInputError", "check_output_dir", "check_output_file",
-           "child_path", "SAFE_NAME", "one_line"]
+           "child_path", "SAFE_NAME", "one_line", "is_allocation_failure", "lower_on_oom",
+           "OneLineArgumentParser"]
 
 #: Names taken from data that become file names (protocols): letters, digits, '_' and '-'.
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
@@ -90,3 +94,35 @@ def child_path(directory, name: str, suffix: str = "", *, what: str = "name") ->
     if os.path.commonpath([directory.resolve(), path.resolve()]) != str(directory.resolve()):
         raise UserError(f"{directory}: {what} {name!r} leads outside the directory")
     return path
+
+
+def is_allocation_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says that memory could not be allocated (host or GPU)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "allocate" in text)
+
+
+@contextmanager
+def lower_on_oom(option: str, value):
+    """Turn an allocation failure in the block into a :class:`UserError` naming the option whose
+    value (within its limits) asked for more memory than the machine has."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        if not is_allocation_failure(exc):
+            raise
+        text = one_line(exc)
+        text = text if len(text) <= 120 else text[:117] + "..."
+        raise UserError(f"out of memory ({text}); lower {option} (now {value})") from exc
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``error: <prog>: <message>``), exit status 2; its
+    subcommands' parsers are of this class too."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)".replace("\n", " "),
+              file=sys.stderr)
+        raise SystemExit(2)

@@ -31,8 +31,12 @@ def summarize(run_dir) -> tuple[dict, dict[str, list]]:
     for name in manifest["protocols"]:
         rows = res.read_certificates(run_dir, name, manifest)
         if [r.idx for r in rows] != manifest["indices"]:
-            raise UserError(f"{run_dir / (name + '.tsv')} does not hold the run's images")
+            missing = sorted(set(manifest["indices"]) - {r.idx for r in rows})
+            detail = f"no row for image {missing[0]}" if missing else "other images or order"
+            raise UserError(f"{run_dir / (name + '.tsv')} does not hold the run's images "
+                            f"({len(rows)} rows for {len(manifest['indices'])} images: {detail})")
         tables[name] = rows
+    res.check_labels(tables, run_dir)
     return manifest, tables
 
 

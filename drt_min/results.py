@@ -18,8 +18,9 @@ import math
 import pathlib
 from dataclasses import dataclass
 
-from drt_min.atomic import atomic_write_group, atomic_write_text
+from drt_min.atomic import atomic_write_group, atomic_write_text, with_filename
 from drt_min.errors import SAFE_NAME, MissingInputError, UserError, child_path, one_line
+from drt_min.lock import DirectoryLock
 from drt_min.smoothing import max_certifiable_radius
 
 __all__ = [
@@ -42,7 +43,13 @@ __all__ = [
     "validate_manifest",
     "max_radius",
     "check_radii",
+    "check_classes",
+    "check_labels",
+    "check_against_checkpoint",
+    "check_dataset_labels",
     "read_certificates",
+    "remove_stale_temporaries",
+    "MAX_INDEX",
 ]
 
 COLUMNS = ("idx", "label", "predict", "radius", "correct", "time")
@@ -50,6 +57,14 @@ HEADER = "\t".join(COLUMNS)
 MANIFEST = "manifest.json"
 
 #: Manifest keys that determine the certificates; a resumed run or a merged shard must match them.
+#: Bounds of the integers of a manifest and a TSV row (above them no run of this package can exist;
+#: Python would read any integer, and ``n = 10**400`` would overflow in the statistics).
+MAX_INDEX = 2**62       # image indices and seeds: [0, 2**62), as the configuration's seeds
+MAX_SAMPLES = 10**9     # n0, n, noise_block: the configuration's cap on cert_n0 and cert_n
+MAX_MEMBERS = 64        # drt_min.checkpoint.MAX_MEMBERS
+MAX_CLASSES = 1000      # drt_min.checkpoint.MAX_CLASSES
+MAX_SHARDS = 10**6
+
 RESULT_KEYS = ("sigma", "n0", "n", "alpha", "seed", "noise_block", "indices", "weights",
                "protocols", "num_classes", "extra")
 
@@ -64,8 +79,10 @@ class Row:
     time: float
 
     def validate(self) -> "Row":
-        if self.idx < 0 or self.label < 0 or self.predict < -1:
-            raise UserError(f"invalid indices or classes in row {self}")
+        if not (0 <= self.idx < MAX_INDEX and 0 <= self.label < MAX_CLASSES
+                and -1 <= self.predict < MAX_CLASSES):
+            raise UserError(f"invalid indices or classes in row {self} (an index lies in "
+                            f"[0, 2**62), a class in [0, {MAX_CLASSES}), a prediction may be -1)")
         if not (math.isfinite(self.radius) and self.radius >= 0):
             raise UserError(f"radius must be finite and >= 0 in row {self}")
         if self.predict == -1 and self.radius != 0:
@@ -145,8 +162,12 @@ class TsvAppender:
         self._fh = open(self.path, "a")
 
     def write(self, rows) -> None:
-        self._fh.write("".join(format_row(r) + "\n" for r in rows))
-        self._fh.flush()
+        text = "".join(format_row(r) + "\n" for r in rows)
+        try:
+            self._fh.write(text)
+            self._fh.flush()
+        except OSError as exc:  # a full disk: the cut row is dropped when the run is resumed
+            raise with_filename(exc, self.path) from exc
 
     def close(self) -> None:
         self._fh.close()
@@ -246,15 +267,18 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
     _check(_is_num(m["sigma"]) and m["sigma"] > 0, path, "sigma", "a finite number > 0",
            m["sigma"])
     for key in ("n0", "n"):
-        _check(_is_int(m[key]) and m[key] >= 1, path, key, "an integer >= 1", m[key])
+        _check(_is_int(m[key]) and 1 <= m[key] <= MAX_SAMPLES, path, key,
+               "an integer in [1, 10**9]", m[key])
     _check(_is_num(m["alpha"]) and 0 < m["alpha"] < 1, path, "alpha", "a number in (0, 1)",
            m["alpha"])
-    _check(_is_int(m["seed"]), path, "seed", "an integer", m["seed"])
+    _check(_is_int(m["seed"]) and 0 <= m["seed"] < MAX_INDEX, path, "seed",
+           "an integer in [0, 2**62)", m["seed"])
     for key in ("indices", "all_indices"):
         if key in m:
             v = m[key]
-            _check(isinstance(v, list) and all(_is_int(i) and i >= 0 for i in v)
-                   and len(set(v)) == len(v), path, key, "a list of distinct integers >= 0", v)
+            _check(isinstance(v, list) and all(_is_int(i) and 0 <= i < MAX_INDEX for i in v)
+                   and len(set(v)) == len(v), path, key,
+                   "a list of distinct integers in [0, 2**62)", v)
     protocols = m["protocols"]
     _check(isinstance(protocols, list) and protocols and len(set(map(repr, protocols)))
            == len(protocols) and all(isinstance(x, str) and SAFE_NAME.fullmatch(x)
@@ -263,15 +287,23 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
            protocols)
     if m.get("shard") is not None:
         s = m["shard"]
-        _check(isinstance(s, list) and len(s) == 2 and all(map(_is_int, s)) and s[1] >= 1
-               and 0 <= s[0] < s[1], path, "shard", "null or [i, k] with 0 <= i < k", s)
+        _check(isinstance(s, list) and len(s) == 2 and all(map(_is_int, s))
+               and 1 <= s[1] <= MAX_SHARDS and 0 <= s[0] < s[1], path, "shard",
+               "null or [i, k] with 0 <= i < k <= 10**6", s)
+    for key, low, high in (("num_members", 1, MAX_MEMBERS), ("num_classes", 2, MAX_CLASSES),
+                           ("noise_block", 1, MAX_SAMPLES)):
+        if key in m:
+            _check(_is_int(m[key]) and low <= m[key] <= high, path, key,
+                   f"an integer in [{low}, {high}]", m[key])
     if "weights" in m:
         w = m["weights"]
-        _check(isinstance(w, list) and all(_is_num(x) and x >= 0 for x in w), path, "weights",
-               "a list of finite numbers >= 0", w)
-    for key, low in (("num_members", 1), ("num_classes", 2), ("noise_block", 1)):
-        if key in m:
-            _check(_is_int(m[key]) and m[key] >= low, path, key, f"an integer >= {low}", m[key])
+        # the WE weights as certify_dataset wrote them: normalised, one per member
+        _check(isinstance(w, list) and 1 <= len(w) <= MAX_MEMBERS
+               and all(_is_num(x) and x >= 0 for x in w) and abs(math.fsum(w) - 1) <= 1e-9,
+               path, "weights", "a list of finite numbers >= 0 summing to 1", w)
+        if "num_members" in m:
+            _check(len(w) == m["num_members"], path, "weights",
+                   f"a list of num_members = {m['num_members']} numbers", w)
     if "status" in m:
         _check(m["status"] in ("running", "complete"), path, "status",
                "'running' or 'complete'", m["status"])
@@ -302,17 +334,96 @@ def check_radii(rows, manifest: dict, path) -> list[Row]:
     return rows
 
 
+def check_classes(rows, manifest: dict, path) -> list[Row]:
+    """Reject rows whose label or prediction is not a class of the manifest's ``num_classes``
+    (a row with predict = label = 77 of 3 classes would count as certified and correct)."""
+    classes = manifest.get("num_classes")
+    if classes is None:
+        return rows
+    for row in rows:
+        if row.label >= classes or row.predict >= classes:
+            raise UserError(f"{path}: image {row.idx} has label {row.label} and prediction "
+                            f"{row.predict}, but the run has {classes} classes (0 to "
+                            f"{classes - 1}); the TSV does not belong to this manifest or was "
+                            "altered")
+    return rows
+
+
+def check_labels(tables: dict, run_dir=None) -> None:
+    """Every protocol's TSV must give each image the same label (one changed label would go
+    unnoticed in that protocol's accuracy). ``tables``: protocol -> rows of ``run_dir``, or,
+    without ``run_dir``, TSV path -> rows (tables of several runs, as ``compare`` pairs them)."""
+    def where(key):
+        return pathlib.Path(run_dir) / f"{key}.tsv" if run_dir is not None else key
+
+    reference = None
+    for key, rows in tables.items():
+        labels = {r.idx: r.label for r in rows}
+        if reference is None:
+            reference = (key, labels)
+            continue
+        for idx, label in labels.items():
+            other = reference[1].get(idx)
+            if other is not None and other != label:
+                raise UserError(f"{where(key)}: image {idx} has label {label}, but "
+                                f"{where(reference[0])} gives it label {other}; the TSVs were "
+                                "altered or do not belong together")
+
+
+def check_against_checkpoint(manifest: dict, meta: dict, path) -> None:
+    """The manifest describes the checkpoint ``meta`` (:func:`drt_min.checkpoint.load_ensemble`):
+    the same number of members and classes, and one WE weight per member."""
+    for key in ("num_members", "num_classes"):
+        if key in manifest and manifest[key] != meta[key]:
+            raise UserError(f"{path}: {key} is {manifest[key]}, but the checkpoint "
+                            f"{meta.get('path', '')} has {meta[key]}; the certificates do not "
+                            "belong to this checkpoint (certify it again)")
+    weights = manifest.get("weights")
+    if weights is not None and len(weights) != meta["num_members"]:
+        raise UserError(f"{path}: weights has {len(weights)} entries, but the checkpoint "
+                        f"{meta.get('path', '')} has {meta['num_members']} members; the "
+                        "certificates do not belong to this checkpoint (certify it again)")
+
+
+def check_dataset_labels(tables: dict, labels, run_dir, split: str) -> None:
+    """Every row's image index and label agree with the data set the run certified."""
+    for name, rows in tables.items():
+        for row in rows:
+            if row.idx >= len(labels) or int(labels[row.idx]) != row.label:
+                truth = int(labels[row.idx]) if row.idx < len(labels) else "none (no such image)"
+                raise UserError(f"{pathlib.Path(run_dir) / (name + '.tsv')}: image {row.idx} has "
+                                f"label {row.label}, but in the {split} data its label is {truth}; "
+                                "the TSV was altered or belongs to other data")
+
+
 def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
                       require_rows: bool = True) -> list[Row]:
     """The rows of protocol ``name`` in ``run_dir``: the file name checked to stay inside the
-    directory, rows validated, radii checked against the manifest's bound."""
+    directory, rows validated, radii checked against the manifest's bound and classes against
+    its number of classes."""
     manifest = read_manifest(run_dir) if manifest is None else manifest
     path = child_path(run_dir, name, ".tsv", what="protocol")
-    return check_radii(read_tsv(path, require_rows=require_rows), manifest, path)
+    rows = read_tsv(path, require_rows=require_rows)
+    return check_classes(check_radii(rows, manifest, path), manifest, path)
+
+
+def _comparable(manifest: dict, key: str):
+    """A manifest's value of ``key`` as resuming compares it. Left out: the checkpoint's recorded
+    path (its sha256 identifies it, and a moved run directory changes the path) and the forward
+    batch size ``cert_batch`` (it changes no certificate, and a run that ran out of memory is
+    resumed with a smaller one)."""
+    value = manifest.get(key)
+    if key == "extra" and isinstance(value, dict):
+        value = json.loads(json.dumps(value))
+        value.pop("checkpoint", None)
+        for holder in (value.get("protocol"), (value.get("run_config") or {}).get("certify")):
+            if isinstance(holder, dict):
+                holder.pop("cert_batch", None)
+    return value
 
 
 def _same_results(a: dict, b: dict) -> list[str]:
-    return [k for k in RESULT_KEYS if a.get(k) != b.get(k)]
+    return [k for k in RESULT_KEYS if _comparable(a, k) != _comparable(b, k)]
 
 
 def resume_prefix(out_dir, manifest: dict) -> int:
@@ -339,8 +450,8 @@ def resume_prefix(out_dir, manifest: dict) -> int:
     tables = {}
     for name in manifest["protocols"]:
         path = child_path(out_dir, name, ".tsv", what="protocol")
-        rows = check_radii(read_tsv(path, allow_partial=True), manifest, path) \
-            if path.exists() else []
+        rows = check_classes(check_radii(read_tsv(path, allow_partial=True), manifest, path),
+                             manifest, path) if path.exists() else []
         done = 0
         for row, idx in zip(rows, indices):
             if row.idx != idx:
@@ -355,6 +466,16 @@ def resume_prefix(out_dir, manifest: dict) -> int:
         if len(rows) != prefix or not path.exists() or not path.read_text().endswith("\n"):
             write_tsv(path, rows[:prefix])
     return prefix
+
+
+def remove_stale_temporaries(run_dir, protocols) -> None:
+    """Remove the temporary files (:mod:`drt_min.atomic`) of the manifest and the protocols' TSVs
+    that a process killed while it wrote them left behind. Call it holding the directory's lock:
+    then no live process owns them."""
+    run_dir = pathlib.Path(run_dir)
+    for name in [MANIFEST] + [f"{p}.tsv" for p in protocols if SAFE_NAME.fullmatch(p)]:
+        for stale in run_dir.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def shard_dir(run_dir, shard: tuple[int, int]) -> pathlib.Path:
@@ -392,7 +513,8 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
     for i, (d, m) in by_shard.items():
         if m.get("status") != "complete":
             raise UserError(f"shard {d} is not complete; resume it with the same `certify` command")
-        diff = [key for key in RESULT_KEYS if key != "indices" and m.get(key) != first.get(key)]
+        diff = [key for key in RESULT_KEYS
+                if key != "indices" and _comparable(m, key) != _comparable(first, key)]
         if m["all_indices"] != all_indices:
             diff.append("all_indices")
         if diff:
@@ -410,12 +532,15 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
                 raise UserError(f"{d / (name + '.tsv')} does not hold the shard's images in order")
             rows.extend(shard_rows)
         tables[name] = (child_path(run_dir, name, ".tsv", what="protocol"), rows)
+    check_labels({name: rows for name, (_, rows) in tables.items()}, run_dir)
     manifest = dict(first)
     manifest.update(indices=all_indices, shard=None, status="complete",
                     merged_from=[str(by_shard[i][0].relative_to(run_dir)) for i in by_shard],
                     device=sorted({str(m.get("device", "")) for _, m in by_shard.values()}))
     manifest["elapsed_s"] = sum(float(m.get("elapsed_s", 0.0)) for _, m in by_shard.values())
     text = manifest_text(manifest)
-    atomic_write_group({path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
-                           for path, rows in tables.values()}, run_dir / MANIFEST, text)
+    with DirectoryLock(run_dir, "run directory"):
+        remove_stale_temporaries(run_dir, first["protocols"])
+        atomic_write_group({path: HEADER + "\n" + "".join(format_row(r) + "\n" for r in rows)
+                            for path, rows in tables.values()}, run_dir / MANIFEST, text)
     return {name: path for name, (path, _) in tables.items()}

@@ -27,23 +27,24 @@ import time
 from typing import Any
 
 from drt_min.atomic import atomic_write_text
-from drt_min.certification import certify_checkpoint
+from drt_min.certification import certify_checkpoint, select_images
 from drt_min.checkpoint import resolve_device
 from drt_min.compare import comparison_table, paired_tests, write_comparison
 from drt_min.config import RunConfig, from_dict, to_dict, train_config_for
 from drt_min.data import ensure_mnist
-from drt_min.errors import UserError, check_output_dir, one_line
+from drt_min.errors import UserError, check_output_dir, lower_on_oom, one_line
 from drt_min.report import write_report
 from drt_min.train import train
 
 __all__ = ["run"]
 
 #: Fields a rerun may change without invalidating what is on disk.
-_RESUMABLE_CHANGES = ("device",)
+_RESUMABLE_CHANGES = ("device", "cert_batch")
 
 
 def _differences(saved: RunConfig, cfg: RunConfig) -> list[str]:
-    """Dotted names of the fields in which two run configurations differ (device aside)."""
+    """Dotted names of the fields in which two run configurations differ (the device and the
+    forward batch of certification aside: they change no result)."""
     def flat(d, prefix=""):
         for k, v in d.items():
             if isinstance(v, dict):
@@ -93,6 +94,7 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
     device = resolve_device(cfg.train.device)
     if not cfg.train.synthetic:
         ensure_mnist(cfg.train.data_dir or None, progress=progress)
+    select_images(cfg.certify, cfg.train)  # the certified images exist: checked before training
 
     def record_config() -> None:
         """Called by the first stage once it has started cleanly (data, model, checkpoint read)."""
@@ -102,15 +104,20 @@ def run(cfg: RunConfig, out: str | pathlib.Path, *, preset: str = "", progress: 
     timings: dict[str, float] = {}
     ckpt_dir = out / "checkpoints"
     start = time.perf_counter()
-    pre = train(train_config_for(cfg, "pretrain"), ckpt_dir / "pretrain.pt", progress=progress,
-                certify=cfg.certify, log=log, on_start=record_config)
+    hint = "use another --out"  # `run` has no --no-resume
+    with lower_on_oom("--batch-size", cfg.train.batch_size):
+        pre = train(train_config_for(cfg, "pretrain"), ckpt_dir / "pretrain.pt",
+                    progress=progress, certify=cfg.certify, log=log, on_start=record_config,
+                    restart_hint=hint)
     timings["pretrain_s"] = time.perf_counter() - start
     stages = ["drt"] + (["control"] if cfg.control else [])
     results = {"pretrain": pre.checkpoint}
     for stage in stages:
         start = time.perf_counter()
-        res = train(train_config_for(cfg, stage, init_from=str(pre.checkpoint)),
-                    ckpt_dir / f"{stage}.pt", progress=progress, certify=cfg.certify, log=log)
+        with lower_on_oom("--batch-size", cfg.train.batch_size):
+            res = train(train_config_for(cfg, stage, init_from=str(pre.checkpoint)),
+                        ckpt_dir / f"{stage}.pt", progress=progress, certify=cfg.certify, log=log,
+                        restart_hint=hint)
         timings[f"{stage}_s"] = time.perf_counter() - start
         results[stage] = res.checkpoint
 

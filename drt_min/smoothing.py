@@ -41,6 +41,8 @@ __all__ = [
     "noise_segment",
     "iter_noise_blocks",
     "noisy_batches",
+    "check_sampling_arguments",
+    "nonfinite_error",
 ]
 
 #: Phase of a noise stream: the n0 selection samples and the n estimation samples are drawn from
@@ -104,6 +106,33 @@ def warn_if_never_certifies(n: int, alpha: float) -> bool:
         )
         return True
     return False
+
+
+def _int_at_least(name: str, value, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise UserError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_sampling_arguments(*, n: int, alpha: float, batch_size: int, n0: int | None = None
+                             ) -> None:
+    """The one check of Algorithm CERTIFY's and PREDICT's arguments (a :class:`UserError`, which is
+    a ``ValueError``): integers n0, n, batch_size >= 1 and alpha in (0, 1)."""
+    if n0 is not None:
+        _int_at_least("n0", n0)
+    _int_at_least("n", n)
+    _int_at_least("batch_size", batch_size)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
+            or not 0.0 < alpha < 1.0:
+        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
+
+
+def nonfinite_error(index: int, protocols, count: int) -> UserError:
+    """The one message for non-finite model outputs: image, protocols, no certificate written."""
+    return UserError(f"image {index}: the model returned non-finite outputs (NaN or infinite) on "
+                     f"{count} of its noisy inputs, so no certificate or prediction of "
+                     f"{', '.join(protocols)} is computed or written for it (a vote on NaN would certify class 0); the "
+                     "model's weights are too large or it diverged")
 
 
 def noise_segment(seed: int, index: int, phase: int, block: int, count: int, shape,
@@ -196,10 +225,12 @@ class Smooth:
     ABSTAIN = -1
 
     def __init__(self, base_classifier, num_classes: int, sigma: float):
-        if not sigma > 0:
-            raise UserError(f"sigma must be > 0, got {sigma!r}")
-        if num_classes < 2:
-            raise UserError(f"num_classes must be at least 2, got {num_classes!r}")
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating)) \
+                or not (math.isfinite(sigma) and sigma > 0):
+            raise UserError(f"sigma must be a finite number > 0, got {sigma!r}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
+                or not 2 <= num_classes <= 10**6:
+            raise UserError(f"num_classes must be an integer in [2, 10**6], got {num_classes!r}")
         self.base_classifier = base_classifier
         self.num_classes = int(num_classes)
         self.sigma = float(sigma)
@@ -220,6 +251,7 @@ class Smooth:
         (image ``index``), the noise the batched certifier of :mod:`drt_min.certify` draws, so the
         result equals that certifier's row for image ``index``.
         """
+        check_sampling_arguments(n0=n0, n=n, alpha=alpha, batch_size=batch_size)
         warn_if_never_certifies(n, alpha)
         counts = self._sample_noise(x, ((SELECTION, n0), (ESTIMATION, n)), batch_size, seed, index)
         prediction, radius = certify_from_counts(counts[0], counts[1], n=n, alpha=alpha,
@@ -236,6 +268,7 @@ class Smooth:
         than the certificate's gives noise independent of it (the cross-check predicts at attacked
         points that way).
         """
+        check_sampling_arguments(n=n, alpha=alpha, batch_size=batch_size)
         counts = self._sample_noise(x, ((phase, n),), batch_size, seed, index)[0]
         top2 = np.argsort(-counts, kind="stable")[:2]
         nA, nB = int(counts[top2[0]]), int(counts[top2[1]])
@@ -245,17 +278,33 @@ class Smooth:
 
     def _sample_noise(self, x: torch.Tensor, phases, batch_size: int, seed,
                       index: int) -> np.ndarray:
-        """Class counts (len(phases), C) of the base classifier's predictions on noisy copies of x."""
-        if any(num < 1 for _, num in phases) or batch_size < 1:
-            raise UserError(f"need at least one sample and batch_size >= 1, got {phases}, "
-                             f"{batch_size}")
+        """Class counts (len(phases), C) of the base classifier's predictions on noisy copies of x.
+
+        The scores must have shape (B, num_classes) and be finite: a NaN score would be counted as
+        a vote for class 0 (the argmax of NaN), so non-finite scores raise instead. The check is
+        accumulated on the device and read once, with the counts."""
+        if not isinstance(x, torch.Tensor) or x.dim() < 1 or x.dim() > 3:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise UserError(f"x must be one input without a batch dimension, such as an image "
+                            f"(C, H, W), got shape {shape}; certify a batch one image at a time")
         if hasattr(self.base_classifier, "eval"):
             self.base_classifier.eval()  # dropout or batch-norm in training mode would change f
         c = self.num_classes
         counts = torch.zeros(len(phases) * c, dtype=torch.long, device=x.device)
+        nonfinite = torch.zeros((), dtype=torch.long, device=x.device)
         with torch.inference_mode():
             for inputs, keys in noisy_batches(x.unsqueeze(0), [index], phases, sigma=self.sigma,
                                               seed=seed, batch_size=batch_size):
-                flat = keys * c + self.base_classifier(inputs).argmax(1)
+                scores = self.base_classifier(inputs)
+                if scores.dim() != 2 or scores.shape[0] != inputs.shape[0] or scores.shape[1] != c:
+                    raise UserError(f"the base classifier must return scores (B, num_classes) = "
+                                    f"({inputs.shape[0]}, {c}), got {tuple(scores.shape)}; "
+                                    "num_classes does not match the classifier")
+                nonfinite += (~torch.isfinite(scores)).any(1).sum()
+                flat = keys * c + scores.argmax(1)
                 counts += torch.bincount(flat, minlength=counts.numel())
+        bad = int(nonfinite)
+        if bad:
+            protocol = getattr(self.base_classifier, "protocol", "the base classifier")
+            raise nonfinite_error(index, [str(protocol)], bad)
         return counts.reshape(len(phases), c).cpu().numpy()

@@ -23,6 +23,7 @@ Training state is saved after every epoch to one checkpoint (atomic write, see
 from __future__ import annotations
 
 import math
+import os
 import pathlib
 import time
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from drt_min.checkpoint import (load_checkpoint, load_ensemble, resolve_device, 
 from drt_min.config import CertifyConfig, TrainConfig, to_dict
 from drt_min.data import epoch_batches, load_split
 from drt_min.errors import UserError, check_output_file
+from drt_min.lock import DirectoryLock
 from drt_min.models import LeNetEnsemble
 from drt_min.seeding import derive_seed
 
@@ -177,10 +179,28 @@ def training_step(model: LeNetEnsemble, optimizer: torch.optim.Optimizer | None,
     return stats
 
 
-def _resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[str]:
+def _relative_init_from(init_from: str, checkpoint: pathlib.Path) -> str:
+    """``init_from`` as a checkpoint records it: relative to the checkpoint's directory, so that
+    a run directory can be moved or copied and still resumed."""
+    if not init_from:
+        return ""
+    return os.path.relpath(os.path.abspath(init_from), os.path.abspath(checkpoint.parent))
+
+
+def _recorded_config(cfg: TrainConfig, checkpoint: pathlib.Path) -> dict[str, Any]:
+    """The configuration a checkpoint records (``init_from`` relative to it)."""
+    return dict(to_dict(cfg), init_from=_relative_init_from(cfg.init_from, checkpoint))
+
+
+def _resume_differences(saved: dict[str, Any], cfg: TrainConfig,
+                        checkpoint: pathlib.Path) -> list[str]:
     """The fields in which a checkpoint's config and ``cfg`` differ; it can be resumed by ``cfg``
-    when there are none (``epochs`` may be raised, and the ``device`` changed)."""
-    mine = to_dict(cfg)
+    when there are none (``epochs`` may be raised, and the ``device`` changed). ``init_from`` is
+    compared relative to the checkpoint (older checkpoints recorded it as given)."""
+    mine = _recorded_config(cfg, checkpoint)
+    saved = dict(saved)
+    if isinstance(saved.get("init_from"), str) and os.path.isabs(saved["init_from"]):
+        saved["init_from"] = _relative_init_from(saved["init_from"], checkpoint)
     keys = sorted((set(saved) | set(mine)) - {"epochs", "device"})
     return [k for k in keys if saved.get(k) != mine.get(k)]
 
@@ -188,7 +208,8 @@ def _resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[str]:
 def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = True,
           resume: bool = True, data: tuple[torch.Tensor, torch.Tensor] | None = None,
           certify: CertifyConfig | None = None, log=print,
-          on_start: Callable[[], None] | None = None) -> TrainResult:
+          on_start: Callable[[], None] | None = None,
+          restart_hint: str = "pass --no-resume") -> TrainResult:
     """Train an ensemble as ``cfg`` says, writing (and resuming) ``checkpoint`` after every epoch.
 
     ``data`` optionally gives the training (images, labels) directly (otherwise MNIST or the
@@ -199,7 +220,11 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
     Nothing is written until the inputs are checked (the output path, the device, the data, the
     starting and the resumed checkpoint); then ``on_start()`` is called, once, before the first
     write. A loss that turns NaN or infinite stops the run with a :class:`UserError` and the
-    checkpoint of the last good epoch.
+    checkpoint of the last good epoch. ``restart_hint`` is what the errors about a checkpoint that
+    cannot be resumed advise (``run`` has no ``--no-resume``).
+
+    One process trains into a checkpoint at a time (a lock ``.NAME.lock`` beside it); the
+    temporary files of a killed process's last save are removed.
     """
     checkpoint = check_output_file(checkpoint, "--out")
     certify_record = to_dict(certify if certify is not None else CertifyConfig())
@@ -212,91 +237,101 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
     model, parent_sha = build_model(cfg, device)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
-    history: list[dict[str, float]] = []
-    start_epoch = 0
-    if resume and checkpoint.exists():
-        payload, _ = load_checkpoint(checkpoint, map_location=device)
-        differ = _resume_differences(payload["config"], cfg)
-        if differ:
-            raise UserError(f"{checkpoint} was written by a different configuration "
-                            f"({', '.join(differ)}); choose another output path or "
-                            "pass --no-resume")
-        model.load_state_dict(payload["model"])
-        try:
-            optimizer.load_state_dict(payload["optimizer"])
-        except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
-            raise UserError(f"{checkpoint}: its optimizer state cannot be resumed "
-                            f"({type(exc).__name__}); pass --no-resume to start afresh") from exc
-        history = list(payload.get("history", []))
-        start_epoch = int(payload["epoch"])
-        parent_sha = str(payload.get("parent_sha256", parent_sha))
-        if log and start_epoch:
-            log(f"resuming {checkpoint} at epoch {start_epoch}/{cfg.epochs}")
-    if on_start is not None:
-        on_start()
-    sha = ""
-    num = images.shape[0]
-    steps_per_epoch = math.ceil(num / cfg.batch_size)
-    method = ("SmoothAdv" if cfg.attack_steps else "Gaussian") + \
-        (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g}"
-         + ("" if cfg.drt_reading == "package" else f", {cfg.drt_reading} reading") + ")"
-         if cfg.rho1 or cfg.rho2 else "")
-    for epoch in range(start_epoch, cfg.epochs):
-        lr = lr_at(cfg, epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        eps = epsilon_at(cfg, epoch)
-        order_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "order", epoch))
-        noise_gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "noise", epoch))
-        sums = {k: torch.zeros((), device=device) for k in ("loss", "std", "gd", "cm", "acc", "valid")}
-        seen = 0
-        start = time.perf_counter()
-        bar = tqdm(total=steps_per_epoch, desc=f"{method} epoch {epoch + 1}/{cfg.epochs}",
-                   disable=None if progress else True, leave=False, unit="step")
-        model.train()
-        for step, idx in enumerate(epoch_batches(num, cfg.batch_size, order_gen, device)):
-            stats = training_step(model, optimizer, images[idx], labels[idx], cfg, noise_gen, eps)
-            w = idx.numel()
-            for k in sums:
-                sums[k] += stats[k] * w
-            seen += w
-            bar.update(1)
-            if step % 10 == 0 or step == steps_per_epoch - 1:
-                rate = seen * cfg.noise_copies / max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix(loss=f"{float(stats['loss']):.3f}", acc=f"{float(stats['acc']):.3f}",
-                                valid=f"{float(stats['valid']):.2f}", inputs_s=f"{rate:.0f}")
-        bar.close()
-        seconds = time.perf_counter() - start
-        record = {k: float(v) / max(seen, 1) for k, v in sums.items()}
-        if not all(math.isfinite(v) for v in record.values()):
-            raise UserError(f"training diverged in epoch {epoch + 1} (loss {record['loss']}); "
-                            f"{checkpoint} keeps the last good epoch; lower --lr (now {lr:g}) "
-                            "or the DRT weights --rho1/--rho2")
-        record.update(epoch=float(epoch + 1), lr=lr, epsilon=eps if cfg.attack_steps else 0.0,
-                      seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
-        history.append(record)
-        sha = save_checkpoint(checkpoint, {
-            "config": to_dict(cfg), "certify": certify_record, "epoch": epoch + 1,
-            "num_members": cfg.num_members, "num_classes": cfg.num_classes,
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
-            "parent_sha256": parent_sha,
-        })
-        if log:
-            log(f"{method} epoch {epoch + 1}/{cfg.epochs}: loss {record['loss']:.4f} "
-                f"(std {record['std']:.4f}, gd {record['gd']:.4f}, cm {record['cm']:.4f}) "
-                f"noisy acc {record['acc']:.4f} valid pairs {record['valid']:.3f} "
-                f"lr {lr:g} {seconds:.1f}s ({record['inputs_per_s']:.0f} inputs/s)")
-    if not sha:
-        if not checkpoint.exists():
-            # zero epochs requested: still write the (initial) state so later stages can use it
+    recorded = _recorded_config(cfg, checkpoint)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    # one process per checkpoint; a second one fails here, naming the holder
+    lock = DirectoryLock(checkpoint.parent, "--out", name=f".{checkpoint.name}.lock",
+                         what=checkpoint)
+    try:
+        for stale in checkpoint.parent.glob(f".{checkpoint.name}.*.tmp"):
+            stale.unlink(missing_ok=True)  # the last save of a killed process
+        history: list[dict[str, float]] = []
+        start_epoch = 0
+        if resume and checkpoint.exists():
+            payload, _ = load_checkpoint(checkpoint, map_location=device)
+            differ = _resume_differences(payload["config"], cfg, checkpoint)
+            if differ:
+                raise UserError(f"{checkpoint} was written by a different configuration "
+                                f"({', '.join(differ)}); choose another output path or "
+                                f"{restart_hint}")
+            model.load_state_dict(payload["model"])
+            try:
+                optimizer.load_state_dict(payload["optimizer"])
+            except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+                raise UserError(f"{checkpoint}: its optimizer state cannot be resumed "
+                                f"({type(exc).__name__}); {restart_hint} to start afresh") from exc
+            history = list(payload.get("history", []))
+            start_epoch = int(payload["epoch"])
+            parent_sha = str(payload.get("parent_sha256", parent_sha))
+            if log and start_epoch:
+                log(f"resuming {checkpoint} at epoch {start_epoch}/{cfg.epochs}")
+        if on_start is not None:
+            on_start()
+        sha = ""
+        num = images.shape[0]
+        steps_per_epoch = math.ceil(num / cfg.batch_size)
+        method = ("SmoothAdv" if cfg.attack_steps else "Gaussian") + \
+            (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g}"
+             + ("" if cfg.drt_reading == "package" else f", {cfg.drt_reading} reading") + ")"
+             if cfg.rho1 or cfg.rho2 else "")
+        for epoch in range(start_epoch, cfg.epochs):
+            lr = lr_at(cfg, epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            eps = epsilon_at(cfg, epoch)
+            order_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "order", epoch))
+            noise_gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "noise", epoch))
+            sums = {k: torch.zeros((), device=device) for k in ("loss", "std", "gd", "cm", "acc", "valid")}
+            seen = 0
+            start = time.perf_counter()
+            bar = tqdm(total=steps_per_epoch, desc=f"{method} epoch {epoch + 1}/{cfg.epochs}",
+                       disable=None if progress else True, leave=False, unit="step")
+            model.train()
+            for step, idx in enumerate(epoch_batches(num, cfg.batch_size, order_gen, device)):
+                stats = training_step(model, optimizer, images[idx], labels[idx], cfg, noise_gen, eps)
+                w = idx.numel()
+                for k in sums:
+                    sums[k] += stats[k] * w
+                seen += w
+                bar.update(1)
+                if step % 10 == 0 or step == steps_per_epoch - 1:
+                    rate = seen * cfg.noise_copies / max(time.perf_counter() - start, 1e-9)
+                    bar.set_postfix(loss=f"{float(stats['loss']):.3f}", acc=f"{float(stats['acc']):.3f}",
+                                    valid=f"{float(stats['valid']):.2f}", inputs_s=f"{rate:.0f}")
+            bar.close()
+            seconds = time.perf_counter() - start
+            record = {k: float(v) / max(seen, 1) for k, v in sums.items()}
+            if not all(math.isfinite(v) for v in record.values()):
+                raise UserError(f"training diverged in epoch {epoch + 1} (loss {record['loss']}); "
+                                f"{checkpoint} keeps the last good epoch; lower --lr (now {lr:g}) "
+                                "or the DRT weights --rho1/--rho2")
+            record.update(epoch=float(epoch + 1), lr=lr, epsilon=eps if cfg.attack_steps else 0.0,
+                          seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
+            history.append(record)
             sha = save_checkpoint(checkpoint, {
-                "config": to_dict(cfg), "certify": certify_record, "epoch": 0,
-                "num_members": cfg.num_members,
-                "num_classes": cfg.num_classes, "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "history": [], "parent_sha256": parent_sha})
-        else:
-            sha = sha256_file(checkpoint)
-    model.eval()
-    return TrainResult(model=model, checkpoint=checkpoint, sha256=sha, history=history,
-                       resumed_from_epoch=start_epoch)
+                "config": recorded, "certify": certify_record, "epoch": epoch + 1,
+                "num_members": cfg.num_members, "num_classes": cfg.num_classes,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
+                "parent_sha256": parent_sha,
+            })
+            if log:
+                log(f"{method} epoch {epoch + 1}/{cfg.epochs}: loss {record['loss']:.4f} "
+                    f"(std {record['std']:.4f}, gd {record['gd']:.4f}, cm {record['cm']:.4f}) "
+                    f"noisy acc {record['acc']:.4f} valid pairs {record['valid']:.3f} "
+                    f"lr {lr:g} {seconds:.1f}s ({record['inputs_per_s']:.0f} inputs/s)")
+        if not sha:
+            if not checkpoint.exists():
+                # zero epochs requested: still write the (initial) state so later stages can use it
+                sha = save_checkpoint(checkpoint, {
+                    "config": recorded, "certify": certify_record, "epoch": 0,
+                    "num_members": cfg.num_members,
+                    "num_classes": cfg.num_classes, "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(), "history": [], "parent_sha256": parent_sha})
+            else:
+                sha = sha256_file(checkpoint)
+        model.eval()
+        return TrainResult(model=model, checkpoint=checkpoint, sha256=sha, history=history,
+                           resumed_from_epoch=start_epoch)
+    finally:
+        lock.release()
 

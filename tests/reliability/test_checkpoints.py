@@ -71,3 +71,35 @@ def test_the_loader_is_the_one_weights_only_load(tiny_ckpt, monkeypatch):
     monkeypatch.setattr(torch, "load", spy)
     load_ensemble(tiny_ckpt)
     assert calls == [True]
+
+
+def test_a_sparse_tensor_is_one_error_line(tiny_ckpt, tmp_path, capsys):
+    """Third round, finding 12: a sparse tensor was a traceback (isfinite has no sparse kernel)."""
+    from tests.helpers.reliability import assert_clean_error
+
+    payload = _payload(tiny_ckpt)
+    payload["model"]["fc2_bias"] = payload["model"]["fc2_bias"].to_sparse()
+    path = tmp_path / "sparse.pt"
+    torch.save(payload, path)
+    assert_clean_error(capsys, ["certify", path, "--out", tmp_path / "c", *TINY_CERT],
+                       names=[path, "fc2_bias", "sparse"], unchanged=[tmp_path])
+
+
+def test_torchs_pickle_protocol_warning_is_not_shown(tiny_ckpt, tmp_path):
+    """Third round, finding 12: torch warns (two lines) about a pickle protocol other than 2
+    before the load fails; the user sees the one ``error:`` line only (a real process, where
+    warnings are printed)."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "protocol5.pt"
+    torch.save(_payload(tiny_ckpt), path, pickle_protocol=5)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, "-m", "drt_min", "certify", str(path), "--out",
+                           str(tmp_path / "c"), *TINY_CERT], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=repo, DRT_OFFLINE="1"), timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), \
+        proc.stderr
+    assert str(path) in lines[0] and not (tmp_path / "c").exists()

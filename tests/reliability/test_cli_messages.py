@@ -118,3 +118,59 @@ def test_debug_flag_and_environment_variable_show_the_traceback(tmp_path, monkey
     monkeypatch.setenv("DRT_DEBUG", "1")
     with pytest.raises(UserError):
         main(argv)
+
+
+def _parser_options(parser) -> set[str]:
+    """Every option string of ``parser`` and of its subcommands' parsers."""
+    import argparse
+
+    options = set()
+    for action in parser._actions:
+        options.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                options |= _parser_options(sub)
+    return options
+
+
+def test_no_message_names_an_option_that_does_not_exist():
+    """Third round, finding 6: every ``--option`` written in the package's strings (messages,
+    hints; docstrings aside) is an option of ``python -m drt_min`` or ``python -m verify``."""
+    import ast
+    import pathlib
+    import re
+
+    from drt_min.__main__ import build_parser
+    from verify.__main__ import build_parser as verify_parser
+
+    known = _parser_options(build_parser()) | _parser_options(verify_parser())
+    pattern = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9](?![\w-]*\*)")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    unknown = []
+    for package in ("drt_min", "verify"):
+        for path in sorted((root / package).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                          if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                               ast.AsyncFunctionDef))
+                          and node.body and isinstance(node.body[0], ast.Expr)
+                          and isinstance(node.body[0].value, ast.Constant)}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                        and id(node) not in docstrings and "\\" not in node.value:
+                    unknown += [(path.name, node.lineno, m) for m in pattern.findall(node.value)
+                                if m not in known]
+    assert not unknown, unknown
+
+
+def test_run_never_advises_no_resume(tmp_path, capsys):
+    """``run`` has no --no-resume: a checkpoint of another configuration is refused with advice
+    that exists."""
+    from tests.reliability.test_run_resume import TINY_RUN
+
+    out = tmp_path / "r"
+    assert main(["run", "--out", str(out), "--device", "cpu", *TINY_RUN]) == 0
+    (out / "run_config.json").unlink()   # so that the checkpoints are what is compared
+    line = assert_clean_error(capsys, ["run", "--out", out, "--device", "cpu", *TINY_RUN,
+                                       "--lr", "0.5"], names=["--out"])
+    assert "--no-resume" not in line

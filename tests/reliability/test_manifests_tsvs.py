@@ -89,3 +89,28 @@ def test_a_missing_manifest_names_the_directory(tmp_path, capsys):
                        unchanged=[tmp_path])
     assert_clean_error(capsys, ["merge", tmp_path], names=[tmp_path / "shards"],
                        unchanged=[tmp_path])
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"n": 10**400}, "n must be"),
+    ({"n0": 10**12}, "n0 must be"),
+    ({"seed": 2**80}, "seed"),
+    ({"seed": -1}, "seed"),
+    ({"indices": [0, 10**30, 2]}, "indices"),
+    ({"num_classes": 10**400}, "num_classes"),
+    ({"num_members": 10**9}, "num_members"),
+    ({"noise_block": 10**400}, "noise_block"),
+    ({"shard": [0, 10**400]}, "shard"),
+])
+def test_every_integer_of_the_manifest_is_bounded(change, message, tiny_run, tmp_path, capsys):
+    """Third round, finding 10: ``n = 10**400`` was an OverflowError traceback in ``report``."""
+    path = tiny_run / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    assert_clean_error(capsys, ["report", tiny_run], names=[path, message], unchanged=[tmp_path])
+
+
+@pytest.mark.parametrize("column,value", [(0, str(10**30)), (1, str(10**30)), (2, str(10**30))])
+def test_huge_integers_in_a_tsv_row_are_refused(column, value, tiny_run, tmp_path, capsys):
+    _edit_row(tiny_run / "we.tsv", column, value)
+    assert_clean_error(capsys, ["report", tiny_run], names=[tiny_run / "we.tsv", "line 2"],
+                       unchanged=[tmp_path])

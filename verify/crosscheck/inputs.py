@@ -19,7 +19,8 @@ from drt_min.config import TrainConfig, from_dict, replace
 from drt_min.curves import certified_radii
 from drt_min.data import load_split
 from drt_min.errors import MissingInputError, UserError
-from drt_min.results import read_certificates, read_manifest
+from drt_min.report import summarize
+from drt_min.results import check_against_checkpoint, check_dataset_labels, read_manifest
 
 __all__ = ["Ensemble", "load_run", "STAGES"]
 
@@ -63,14 +64,19 @@ def _stage(run_dir: pathlib.Path, stage: str, device) -> Ensemble | None:
     if manifest.get("status") != "complete":
         raise UserError(f"{cert} holds an unfinished certification: rerun the `run` command to "
                         "finish it")
+    # the run is validated as `python -m drt_min report` validates it, before any sampling
+    manifest, tables = summarize(cert)
+    for key in ("all_indices", "num_members", "num_classes", "weights"):
+        if key not in manifest:
+            raise UserError(f"{cert / 'manifest.json'}: the manifest lacks {key}; it was not "
+                            "written by `python -m drt_min run`")
     model, meta = load_ensemble(ckpt, device)
     recorded = (manifest.get("extra") or {}).get("checkpoint_sha256")
     if recorded != meta["sha256"]:
         raise UserError(f"{cert} was certified from another checkpoint than {ckpt} (sha256 "
                         f"{str(recorded)[:12]}... vs {meta['sha256'][:12]}...); certify it again")
-    certs = {}
-    for protocol in manifest["protocols"]:
-        certs[protocol] = {r.idx: r for r in read_certificates(cert, protocol, manifest)}
+    check_against_checkpoint(manifest, meta, cert / "manifest.json")
+    certs = {protocol: {r.idx: r for r in rows} for protocol, rows in tables.items()}
     return Ensemble(stage, model, meta, manifest, certs)
 
 
@@ -99,4 +105,7 @@ def load_run(run_dir, *, device="cpu", data_dir: str = "") -> tuple[dict[str, En
         train_cfg = replace(train_cfg, data_dir=data_dir)
     split = (drt.manifest.get("extra") or {}).get("split", "test")
     images, labels = load_split(split, train_cfg, "cpu")
+    for ens in ensembles.values():
+        check_dataset_labels({p: list(rows.values()) for p, rows in ens.certificates.items()},
+                             labels, run_dir / "certify" / ens.stage, split)
     return ensembles, images, labels

@@ -18,6 +18,7 @@ from scipy import stats
 
 from drt_min.atomic import atomic_open, atomic_publish_dir, atomic_save_figure, atomic_write_text
 from drt_min.certify import library_versions
+from drt_min.lock import DirectoryLock
 
 from . import parts as P
 from ..figures import write_csv
@@ -562,6 +563,10 @@ def _markdown(data: dict, s: dict, files: list[str]) -> str:
     return "\n".join(lines)
 
 
+#: Prefix of the staging directory a cross-check writes its report into before publishing it.
+STAGING_PREFIX = ".crosscheck-"
+
+
 def write_report(out_dir, data: dict) -> pathlib.Path:
     """Write crosscheck.md, the CSVs, the plots, summary.json and refutations.npz; returns the .md path.
 
@@ -571,15 +576,21 @@ def write_report(out_dir, data: dict) -> pathlib.Path:
     """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=".crosscheck-", dir=out_dir))
-    try:
-        files = _write_all(staging, data)
-        if "refutations.npz" not in files:  # a previous report's refutations would describe other data
-            (out_dir / "crosscheck.md").unlink(missing_ok=True)
-            (out_dir / "refutations.npz").unlink(missing_ok=True)
-        atomic_publish_dir(staging, out_dir, "crosscheck.md")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # one cross-check writes into out_dir at a time; holding the lock, every staging directory
+    # there belongs to no live process (a killed cross-check left it) and is removed
+    with DirectoryLock(out_dir, "--out"):
+        for stale in out_dir.glob(f"{STAGING_PREFIX}*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+        staging = pathlib.Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        try:
+            files = _write_all(staging, data)
+            if "refutations.npz" not in files:  # a previous report's refutations would describe other data
+                (out_dir / "crosscheck.md").unlink(missing_ok=True)
+                (out_dir / "refutations.npz").unlink(missing_ok=True)
+            atomic_publish_dir(staging, out_dir, "crosscheck.md")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return out_dir / "crosscheck.md"
 
 
