@@ -41,6 +41,7 @@ __all__ = [
     "noise_segment",
     "iter_noise_blocks",
     "noisy_batches",
+    "add_counts",
 ]
 
 #: Phase of a noise stream: the n0 selection samples and the n estimation samples are drawn from
@@ -163,6 +164,17 @@ def noisy_batches(images: torch.Tensor, indices, phases, *, sigma: float, seed: 
         yield buf[:fill], keys[:fill]
 
 
+def add_counts(counts: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """``counts[k] += number of occurrences of k in keys``, in place on the device; returns counts.
+
+    The integers ``counts += torch.bincount(keys, minlength=counts.numel())`` gives, without its
+    host synchronisation: on CUDA ``bincount`` reads the largest (and smallest) key back to the
+    host to size its output, once per forward batch; ``index_add_`` of ones queues one kernel.
+    Integer sums are exact, so the order of the additions cannot change a count.
+    """
+    return counts.index_add_(0, keys, torch.ones_like(keys))
+
+
 def certify_from_counts(counts_selection, counts_estimation, *, n: int, alpha: float,
                         sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Algorithm CERTIFY (Cohen et al., 2019) on vote counts; vectorised over leading axes.
@@ -257,5 +269,5 @@ class Smooth:
             for inputs, keys in noisy_batches(x.unsqueeze(0), [index], phases, sigma=self.sigma,
                                               seed=seed, batch_size=batch_size):
                 flat = keys * c + self.base_classifier(inputs).argmax(1)
-                counts += torch.bincount(flat, minlength=counts.numel())
+                add_counts(counts, flat)
         return counts.reshape(len(phases), c).cpu().numpy()
