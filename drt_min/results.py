@@ -39,6 +39,8 @@ __all__ = [
     "shard_dir",
     "merge_shards",
     "RESULT_KEYS",
+    "RESULT_DEFAULTS",
+    "result_value",
     "validate_manifest",
     "max_radius",
     "check_radii",
@@ -51,7 +53,19 @@ MANIFEST = "manifest.json"
 
 #: Manifest keys that determine the certificates; a resumed run or a merged shard must match them.
 RESULT_KEYS = ("sigma", "n0", "n", "alpha", "seed", "noise_block", "indices", "weights",
-               "protocols", "num_classes", "extra")
+               "protocols", "num_classes", "extra", "precision")
+#: Result keys added later, with the value that a manifest written before them means.
+RESULT_DEFAULTS = {"precision": "fp32"}
+
+
+def result_value(manifest: dict, key: str):
+    """``manifest[key]`` as the comparison of two runs' settings reads it: a key added later
+    (:data:`RESULT_DEFAULTS`; ``cert_precision`` inside ``extra.protocol``) takes the value it
+    meant before, so a run certified before the key existed still resumes and merges."""
+    value = manifest.get(key, RESULT_DEFAULTS.get(key))
+    if key == "extra" and isinstance(value, dict) and isinstance(value.get("protocol"), dict):
+        value = {**value, "protocol": {"cert_precision": "fp32", **value["protocol"]}}
+    return value
 
 
 @dataclass(frozen=True)
@@ -233,7 +247,7 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
     (integer), ``indices`` (distinct integers >= 0), ``protocols`` (distinct plain names, see
     :data:`drt_min.errors.SAFE_NAME`). Checked when present: ``all_indices``, ``shard``,
     ``weights``, ``num_members``, ``num_classes``, ``noise_block``, ``status``, ``elapsed_s``,
-    ``extra``. Returns the manifest.
+    ``extra``, ``precision``. Returns the manifest.
     """
     if not isinstance(manifest, dict):
         raise UserError(f"{path}: a manifest is a JSON object, got {type(manifest).__name__}")
@@ -278,6 +292,9 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
     if "elapsed_s" in m:
         _check(_is_num(m["elapsed_s"]) and m["elapsed_s"] >= 0, path, "elapsed_s",
                "a finite number >= 0", m["elapsed_s"])
+    if "precision" in m:
+        _check(m["precision"] in ("fp32", "bf16"), path, "precision", "'fp32' or 'bf16'",
+               m["precision"])
     if "extra" in m:
         _check(m["extra"] is None or isinstance(m["extra"], dict), path, "extra",
                "null or an object", m["extra"])
@@ -312,7 +329,7 @@ def read_certificates(run_dir, name: str, manifest: dict | None = None, *,
 
 
 def _same_results(a: dict, b: dict) -> list[str]:
-    return [k for k in RESULT_KEYS if a.get(k) != b.get(k)]
+    return [k for k in RESULT_KEYS if result_value(a, k) != result_value(b, k)]
 
 
 def resume_prefix(out_dir, manifest: dict) -> int:
@@ -392,7 +409,8 @@ def merge_shards(run_dir) -> dict[str, pathlib.Path]:
     for i, (d, m) in by_shard.items():
         if m.get("status") != "complete":
             raise UserError(f"shard {d} is not complete; resume it with the same `certify` command")
-        diff = [key for key in RESULT_KEYS if key != "indices" and m.get(key) != first.get(key)]
+        diff = [key for key in RESULT_KEYS
+                if key != "indices" and result_value(m, key) != result_value(first, key)]
         if m["all_indices"] != all_indices:
             diff.append("all_indices")
         if diff:
