@@ -39,7 +39,7 @@ from drt_min.certification import certify_checkpoint
 from drt_min.checkpoint import resolve_device
 from drt_min.errors import check_output_dir
 from drt_min.run import run
-from drt_min.train import train
+from drt_min.train import load_training_data, train
 
 #: Shares of the training time: base members, DRT fine-tuning, control fine-tuning.
 STAGE_SHARES = {"pretrain": 0.4, "drt": 0.3, "control": 0.3}
@@ -79,13 +79,16 @@ def paper_run(out, *, time_s: float, device: str = "auto", train_share: float = 
     train_budget = train_share * time_s
     record: dict = {"time_s": time_s, "device": str(dev), "train_share": train_share,
                     "stages": {}}
+    # the training images, on the device, read once for the stages trained here (every stage
+    # has the same data fields, and train() cuts nothing from data it is given)
+    data = load_training_data(config.train_config_for(cfg, "pretrain"), dev)
 
     def stage(name: str, cfg_now: config.RunConfig, init_from: str = ""):
         """Train ``name`` for one epoch, time it, then resume it with the epochs its share allows."""
         path = ckpt_dir / f"{name}.pt"
         t0 = time.perf_counter()
         result = train(config.train_config_for(cfg_now, name, init_from=init_from), path,
-                       progress=False, certify=cfg_now.certify, log=log)
+                       progress=False, certify=cfg_now.certify, log=log, data=data)
         _sync(dev)
         first = time.perf_counter() - t0
         epochs = epochs_for(first, STAGE_SHARES[name] * train_budget, max_epochs)
@@ -97,7 +100,7 @@ def paper_run(out, *, time_s: float, device: str = "auto", train_share: float = 
     if pre_epochs > 1:
         t0 = time.perf_counter()
         pre = train(config.train_config_for(cfg, "pretrain"), ckpt_dir / "pretrain.pt",
-                    progress=False, certify=cfg.certify, log=log)
+                    progress=False, certify=cfg.certify, log=log, data=data)
         record["stages"]["pretrain"]["total_s"] = time.perf_counter() - t0 + \
             record["stages"]["pretrain"]["first_epoch_s"]
     _, ft_epochs = stage("drt", cfg, init_from=str(pre.checkpoint))
@@ -107,7 +110,7 @@ def paper_run(out, *, time_s: float, device: str = "auto", train_share: float = 
             continue
         t0 = time.perf_counter()
         train(config.train_config_for(cfg, name, init_from=str(pre.checkpoint)),
-              ckpt_dir / f"{name}.pt", progress=False, certify=cfg.certify, log=log)
+              ckpt_dir / f"{name}.pt", progress=False, certify=cfg.certify, log=log, data=data)
         _sync(dev)
         record["stages"].setdefault(name, {})["total_s"] = time.perf_counter() - t0 + \
             record["stages"].get(name, {}).get("first_epoch_s", 0.0)
