@@ -94,8 +94,10 @@ FAILED=0
 
 log() { echo "$*" >>"$LOG"; }
 
-share_of() {  # the scaled share of step $1 (index)
-  echo $(( ${SHARES[$1]} * BUDGET_S / SHARE_SUM ))
+share_of() {  # the scaled share of step $1 (index), at least 3 s
+  local s=$(( ${SHARES[$1]} * BUDGET_S / SHARE_SUM ))
+  [ "$s" -ge 3 ] || s=3
+  echo "$s"
 }
 
 cap_for() {  # seconds step $1 (index) may take: its share plus what earlier steps left unused
