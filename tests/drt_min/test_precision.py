@@ -115,6 +115,10 @@ def test_precision_is_recorded_and_a_resume_must_match_it(tmp_path):
                     manifest_extra=extra, precision="bf16", **KW)
     manifest = res.read_manifest(out)
     assert manifest["precision"] == "bf16"
+    from drt_min.report import write_report
+
+    assert "precision = bf16 (certificates of the bf16 classifier, not of the fp32 model)" in \
+        write_report(out).read_text()
     assert manifest["extra"]["protocol"]["cert_precision"] == "bf16"
     assert config.from_dict(config.CertifyConfig, manifest["extra"]["protocol"]) == \
         config.CertifyConfig(cert_precision="bf16")
