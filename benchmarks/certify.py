@@ -257,7 +257,7 @@ def compare_precision(args, device) -> str:
     model, meta = load_ensemble(args.compare_precision, device)
     bf16 = for_precision(model, "bf16").eval()
     protocol = protocol_for(meta)
-    every = protocol.indices(10**9)  # the protocol's indices, before --images-agree cuts them
+    full_protocol = protocol  # before --images-agree cuts its images: the timed ones come from it
     if args.images_agree:
         protocol = replace(protocol, cert_max_images=args.images_agree)
     train_cfg = from_dict(TrainConfig, meta["config"])
@@ -311,7 +311,7 @@ def compare_precision(args, device) -> str:
             "time)", ""]
 
     # 2. the certifier, fp32 and bf16 interleaved, on the first images
-    speed_idx = [i for i in every if i < len(images)][: args.images_speed]
+    speed_idx = full_protocol.indices(len(images))[: args.images_speed]
     cert = {"fp32": [], "bf16": []}
     for _ in range(args.repeats):
         for name in ("fp32", "bf16"):

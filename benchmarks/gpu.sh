@@ -182,13 +182,16 @@ EOF
 SMOKE=$WORK/runs/smoke
 PAPER=$WORK/runs/paper
 if [ "$DRY" = 1 ]; then
+  # tiny sizes: one thread each (more only adds synchronisation, and CI machines are small)
+  export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
   SMOKE_ARGS=(--train-subset 128 --cert-max-images 2)
   PAPER_ARGS=(--max-epochs 1 --train-subset 256 --cert-n 200 --cert-n0 10 --max-images 2)
   CERT_ARGS=(--images 1 --n0 10 --n 200 --batch 100 --repeats 1 --forward-batches 64
-             --forward-samples 128 --protocols we)
+             --forward-samples 128 --protocols we --threads 1)
   TRAIN_ARGS=(--batch 8 --noise-copies 1 --attack-steps 1 --rounds 1)
   CROSS_ARGS=(--profile dry-run)
-  BF16_ARGS=(--images-agree 2 --images-speed 1 --images-samples 1 --forward-samples 64 --repeats 1)
+  BF16_ARGS=(--images-agree 2 --images-speed 1 --images-samples 1 --forward-samples 64 --repeats 1
+             --threads 1)
 else
   SMOKE_ARGS=()
   PAPER_ARGS=()
