@@ -3,7 +3,8 @@
 For each image the noise is drawn once per sample, from streams seeded by (seed, image index,
 phase, block) (:func:`drt_min.smoothing.noise_segment`); the ensemble is evaluated once per noisy
 batch; the votes of every protocol are computed from the same logits and counted on the device
-with one ``bincount``; several images share a forward batch. The certificates are therefore those
+with one ``index_add_`` (:func:`drt_min.smoothing.add_counts`: the counts of ``bincount`` without
+its host synchronisation on CUDA); several images share a forward batch. The certificates are therefore those
 a per-image, per-protocol loop over the same noise would give, whatever the batch size, the number
 of images per batch, the shard or an interruption and resumption.
 
