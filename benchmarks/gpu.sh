@@ -195,11 +195,13 @@ if [ "$DRY" = 1 ]; then
 else
   SMOKE_ARGS=()
   PAPER_ARGS=()
-  CERT_ARGS=(--images 10 --n0 100 --n 100000 --batch 10000 --repeats 1 --forward-batches 1000 10000
-             --threads 8)
+  # sized to the shares of the default budget: about 7e6 and 6e6 noisy forwards
+  CERT_ARGS=(--images 5 --n0 100 --n 100000 --batch 10000 --repeats 1 --forward-batches 1000 10000
+             --forward-samples 20000 --threads 8)
   TRAIN_ARGS=(--rounds 5)
   CROSS_ARGS=(--images 20 --batch-size 20000)
-  BF16_ARGS=(--images-agree 100 --images-speed 5 --images-samples 20 --repeats 3 --threads 8)
+  BF16_ARGS=(--images-agree 20 --images-speed 2 --images-samples 5 --repeats 3
+             --forward-samples 16384 --threads 8)
 fi
 
 export ROOT DRY DEVICE BUDGET_S DATA_DIR PY
