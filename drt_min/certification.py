@@ -77,7 +77,7 @@ def certify_checkpoint(checkpoint, out_dir, protocol: CertifyConfig | None = Non
     kwargs = dict(sigma=protocol.cert_sigma or train_cfg.sigma, n0=protocol.cert_n0,
                   n=protocol.cert_n, alpha=protocol.cert_alpha, batch_size=protocol.cert_batch,
                   seed=protocol.cert_seed, device=device, weights=protocol.weights(),
-                  manifest_extra=extra, progress=progress)
+                  manifest_extra=extra, progress=progress, precision=protocol.cert_precision)
     with lower_on_oom("--cert-batch", protocol.cert_batch):
         if distributed:
             return certify_distributed(model, images, labels, indices, out_dir=out_dir, **kwargs)

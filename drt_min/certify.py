@@ -3,7 +3,8 @@
 For each image the noise is drawn once per sample, from streams seeded by (seed, image index,
 phase, block) (:func:`drt_min.smoothing.noise_segment`); the ensemble is evaluated once per noisy
 batch; the votes of every protocol are computed from the same logits and counted on the device
-with one ``bincount``; several images share a forward batch. The certificates are therefore those
+with one ``index_add_`` (:func:`drt_min.smoothing.add_counts`: the counts of ``bincount`` without
+its host synchronisation on CUDA); several images share a forward batch. The certificates are therefore those
 a per-image, per-protocol loop over the same noise would give, whatever the batch size, the number
 of images per batch, the shard or an interruption and resumption.
 
@@ -30,10 +31,12 @@ from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
 from drt_min.errors import UserError, check_output_dir
 from drt_min.lock import DirectoryLock
+from drt_min.precision import for_precision
 from drt_min.smoothing import (
     ESTIMATION,
     NOISE_BLOCK,
     SELECTION,
+    add_counts,
     certify_from_counts,
     min_samples_to_certify,
     noisy_batches,
@@ -92,7 +95,8 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
 
     ``images`` (K, *input_shape) are on the device; ``indices`` are their dataset indices, which
     seed their noise (:func:`drt_min.smoothing.noisy_batches`). Noisy inputs of consecutive images
-    fill each forward batch of ``batch_size``; votes are counted on the device.
+    fill each forward batch of ``batch_size``; votes are counted on the device
+    (:func:`drt_min.smoothing.add_counts`).
 
     Non-finite logits (a NaN would vote for class 0) are counted per image and member on the
     device as well and read once, after the last batch: an image with any raises the
@@ -112,7 +116,7 @@ def count_votes(model, images: torch.Tensor, indices, *, sigma: float, n0: int, 
         nonfinite.index_add_(0, keys, (~torch.isfinite(logits)).any(2).long())
         votes = protocol_votes(logits, weights)                          # (size, P)
         flat = keys[:, None] * (p * c) + offsets + votes
-        total.add_(torch.bincount(flat.reshape(-1), minlength=total.numel()))
+        add_counts(total, flat.reshape(-1))
     bad = nonfinite.reshape(images.shape[0], 2 * (p - 2)).sum(1)
     if bool(bad.any()):
         slot = int(bad.nonzero()[0, 0])
@@ -134,7 +138,7 @@ def certificates_from_counts(counts: np.ndarray, *, n: int, alpha: float, sigma:
 
 def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batch_size, seed,
                     out_dir, device, weights=None, manifest_extra=None, progress=True,
-                    shard=None) -> dict[str, pathlib.Path]:
+                    shard=None, precision: str = "fp32") -> dict[str, pathlib.Path]:
     """Certify ``images[indices]`` under every protocol and write one TSV per protocol.
 
     With probability at least 1 - alpha (per protocol and image), each row that does not abstain
@@ -146,6 +150,9 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     ``out_dir/shards/i-of-k`` with ``shard=(i, k)`` or ``"i/k"``, which certifies the i-th of k
     contiguous parts of ``indices``; join them with :func:`drt_min.results.merge_shards`). An
     existing directory with the same settings is resumed. Returns the TSV paths by protocol name.
+
+    ``precision`` 'bf16' certifies the bf16 classifier (:mod:`drt_min.precision`): the model's
+    copy in bfloat16 on bfloat16 inputs; the manifest records it ('fp32' where absent).
     """
     if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
         raise UserError(f"sigma must be > 0, got {sigma!r}")
@@ -174,6 +181,7 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
         # stored as JSON; normalised now (tuples become lists) so that a resumed run compares equal
         manifest_extra = json.loads(json.dumps(manifest_extra))
 
+    model = for_precision(model, precision)
     if hasattr(model, "eval"):
         model.eval()
     with torch.inference_mode():
@@ -196,10 +204,16 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
         "shard": list(shard) if shard else None, "weights": [float(x) for x in w],
         "protocols": protocols, "num_members": num_members, "num_classes": num_classes,
         "batch_size": batch_size, "device": str(device), "versions": library_versions(),
+        "precision": precision,
         "extra": manifest_extra, "eas_alpha_per_member": alpha / num_members,
         "seeding": "noise of image idx, phase (0 selection, 1 estimation), block b: "
                    "torch.Generator seeded by drt_min.seeding.stream_seed(seed, idx, phase, b)",
     }
+    if device.type == "cuda":
+        # float32 convolutions run in TF32 where cuDNN allows it (PyTorch's default): recorded
+        manifest["cuda"] = {"name": torch.cuda.get_device_name(device),
+                            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+                            "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32}
     check_output_dir(run_dir, "--out")
     run_dir.mkdir(parents=True, exist_ok=True)
     # one process per directory: a second one fails here, naming the holder, and touches nothing
@@ -218,6 +232,7 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
         images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
         weights_t = torch.as_tensor(w, device=device)
         labels_np = np.asarray(torch.as_tensor(labels).cpu())
+        todo_images = images[todo].to(device)  # one copy to the device, not one per chunk
 
         appenders = {name: res.TsvAppender(paths[name]) for name in protocols}
     except BaseException:
@@ -231,14 +246,12 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                 chunk = todo[start:start + images_per_chunk]
                 t0 = time.perf_counter()
                 with torch.inference_mode():
-                    x = images[chunk].to(device)
+                    x = todo_images[start:start + len(chunk)]
                     counts = count_votes(model, x, chunk, sigma=sigma, n0=n0, n=n, seed=seed,
                                          batch_size=batch_size, weights=weights_t,
                                          num_protocols=len(ebs), num_classes=num_classes)
-                    counts = counts.cpu().numpy()
+                    counts = counts.cpu().numpy()  # the one wait for the device per chunk
                 prediction, radius = certificates_from_counts(counts, n=n, alpha=alpha, sigma=sigma)
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
                 per_image = (time.perf_counter() - t0) / len(chunk)
                 for p_i, name in enumerate(protocols):
                     rows = []

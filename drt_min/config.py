@@ -167,6 +167,9 @@ class CertifyConfig:
     cert_max_images: int = _f(0, "certify at most this many images (0: all selected)")
     cert_seed: int = _f(1000, "noise seed (each image's noise comes from the seed and its index)")
     cert_weights: str = _f("", "comma-separated WE weights (empty: the average)")
+    cert_precision: str = _f("fp32", "precision of the certified classifier: 'fp32', or 'bf16' "
+                             "(certifies the bf16 network, the one deployed in bf16; not a "
+                             "certificate for the fp32 model)", ("fp32", "bf16"))
 
     def __post_init__(self) -> None:
         _validate(self)

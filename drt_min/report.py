@@ -54,7 +54,10 @@ def write_report(run_dir) -> pathlib.Path:
         "",
         f"sigma = {manifest['sigma']}, n0 = {manifest['n0']}, n = {manifest['n']}, "
         f"alpha = {manifest['alpha']}, images = {len(manifest['indices'])}, "
-        f"seed = {manifest['seed']}, device = {manifest.get('device')}",
+        f"seed = {manifest['seed']}, device = {manifest.get('device')}"
+        + ("" if manifest.get("precision", "fp32") == "fp32" else
+           f", precision = {manifest['precision']} (certificates of the {manifest['precision']} "
+           "classifier, not of the fp32 model)"),
         "",
         "Certified accuracy (%) at radius r, then the Average Certified Radius (ACR).",
         "EAS bounds each member at alpha / N (Bonferroni) and uses the corrected Theorem 5.",

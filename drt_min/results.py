@@ -40,6 +40,8 @@ __all__ = [
     "shard_dir",
     "merge_shards",
     "RESULT_KEYS",
+    "RESULT_DEFAULTS",
+    "result_value",
     "validate_manifest",
     "max_radius",
     "check_radii",
@@ -56,7 +58,6 @@ COLUMNS = ("idx", "label", "predict", "radius", "correct", "time")
 HEADER = "\t".join(COLUMNS)
 MANIFEST = "manifest.json"
 
-#: Manifest keys that determine the certificates; a resumed run or a merged shard must match them.
 #: Bounds of the integers of a manifest and a TSV row (above them no run of this package can exist;
 #: Python would read any integer, and ``n = 10**400`` would overflow in the statistics).
 MAX_INDEX = 2**62       # image indices and seeds: [0, 2**62), as the configuration's seeds
@@ -65,8 +66,21 @@ MAX_MEMBERS = 64        # drt_min.checkpoint.MAX_MEMBERS
 MAX_CLASSES = 1000      # drt_min.checkpoint.MAX_CLASSES
 MAX_SHARDS = 10**6
 
+#: Manifest keys that determine the certificates; a resumed run or a merged shard must match them.
 RESULT_KEYS = ("sigma", "n0", "n", "alpha", "seed", "noise_block", "indices", "weights",
-               "protocols", "num_classes", "extra")
+               "protocols", "num_classes", "extra", "precision")
+#: Result keys added later, with the value that a manifest written before them means.
+RESULT_DEFAULTS = {"precision": "fp32"}
+
+
+def result_value(manifest: dict, key: str):
+    """``manifest[key]`` as the comparison of two runs' settings reads it: a key added later
+    (:data:`RESULT_DEFAULTS`; ``cert_precision`` inside ``extra.protocol``) takes the value it
+    meant before, so a run certified before the key existed still resumes and merges."""
+    value = manifest.get(key, RESULT_DEFAULTS.get(key))
+    if key == "extra" and isinstance(value, dict) and isinstance(value.get("protocol"), dict):
+        value = {**value, "protocol": {"cert_precision": "fp32", **value["protocol"]}}
+    return value
 
 
 @dataclass(frozen=True)
@@ -254,7 +268,7 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
     (integer), ``indices`` (distinct integers >= 0), ``protocols`` (distinct plain names, see
     :data:`drt_min.errors.SAFE_NAME`). Checked when present: ``all_indices``, ``shard``,
     ``weights``, ``num_members``, ``num_classes``, ``noise_block``, ``status``, ``elapsed_s``,
-    ``extra``. Returns the manifest.
+    ``extra``, ``precision``. Returns the manifest.
     """
     if not isinstance(manifest, dict):
         raise UserError(f"{path}: a manifest is a JSON object, got {type(manifest).__name__}")
@@ -310,6 +324,9 @@ def validate_manifest(manifest, path=MANIFEST) -> dict:
     if "elapsed_s" in m:
         _check(_is_num(m["elapsed_s"]) and m["elapsed_s"] >= 0, path, "elapsed_s",
                "a finite number >= 0", m["elapsed_s"])
+    if "precision" in m:
+        _check(m["precision"] in ("fp32", "bf16"), path, "precision", "'fp32' or 'bf16'",
+               m["precision"])
     if "extra" in m:
         _check(m["extra"] is None or isinstance(m["extra"], dict), path, "extra",
                "null or an object", m["extra"])
@@ -411,8 +428,8 @@ def _comparable(manifest: dict, key: str):
     """A manifest's value of ``key`` as resuming compares it. Left out: the checkpoint's recorded
     path (its sha256 identifies it, and a moved run directory changes the path) and the forward
     batch size ``cert_batch`` (it changes no certificate, and a run that ran out of memory is
-    resumed with a smaller one)."""
-    value = manifest.get(key)
+    resumed with a smaller one). Keys added later read as :func:`result_value` reads them."""
+    value = result_value(manifest, key)
     if key == "extra" and isinstance(value, dict):
         value = json.loads(json.dumps(value))
         value.pop("checkpoint", None)

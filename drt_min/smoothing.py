@@ -43,6 +43,7 @@ __all__ = [
     "noisy_batches",
     "check_sampling_arguments",
     "nonfinite_error",
+    "add_counts",
 ]
 
 #: Phase of a noise stream: the n0 selection samples and the n estimation samples are drawn from
@@ -192,6 +193,17 @@ def noisy_batches(images: torch.Tensor, indices, phases, *, sigma: float, seed: 
         yield buf[:fill], keys[:fill]
 
 
+def add_counts(counts: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """``counts[k] += number of occurrences of k in keys``, in place on the device; returns counts.
+
+    The integers ``counts += torch.bincount(keys, minlength=counts.numel())`` gives, without its
+    host synchronisation: on CUDA ``bincount`` reads the largest (and smallest) key back to the
+    host to size its output, once per forward batch; ``index_add_`` of ones queues one kernel.
+    Integer sums are exact, so the order of the additions cannot change a count.
+    """
+    return counts.index_add_(0, keys, torch.ones_like(keys))
+
+
 def certify_from_counts(counts_selection, counts_estimation, *, n: int, alpha: float,
                         sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Algorithm CERTIFY (Cohen et al., 2019) on vote counts; vectorised over leading axes.
@@ -302,7 +314,7 @@ class Smooth:
                                     "num_classes does not match the classifier")
                 nonfinite += (~torch.isfinite(scores)).any(1).sum()
                 flat = keys * c + scores.argmax(1)
-                counts += torch.bincount(flat, minlength=counts.numel())
+                add_counts(counts, flat)
         bad = int(nonfinite)
         if bad:
             protocol = getattr(self.base_classifier, "protocol", "the base classifier")

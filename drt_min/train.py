@@ -294,7 +294,9 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
                     sums[k] += stats[k] * w
                 seen += w
                 bar.update(1)
-                if step % 10 == 0 or step == steps_per_epoch - 1:
+                # float() waits for the device: only when a bar shows it (tqdm's disable=None turns
+                # the bar off when output is not a terminal, and the statistics stay on the device)
+                if not bar.disable and (step % 10 == 0 or step == steps_per_epoch - 1):
                     rate = seen * cfg.noise_copies / max(time.perf_counter() - start, 1e-9)
                     bar.set_postfix(loss=f"{float(stats['loss']):.3f}", acc=f"{float(stats['acc']):.3f}",
                                     valid=f"{float(stats['valid']):.2f}", inputs_s=f"{rate:.0f}")

@@ -72,6 +72,11 @@ PROFILES = {
     "thorough": Profile(images=500, bank=20000, direction_samples=4000, random_directions=8,
                         lambda_samples=0, attack_steps=40, attack_draws=128, verify_samples=10000,
                         bootstrap=10000),
+    # A few seconds on a CPU: every part runs, at sizes too small for its bounds to say much
+    # (benchmarks/gpu.sh --dry-run). Not a result.
+    "dry-run": Profile(images=1, bank=200, direction_samples=100, random_directions=1,
+                    lambda_samples=50, attack_steps=1, attack_draws=2, verify_samples=100,
+                    bootstrap=20),
 }
 
 

@@ -97,6 +97,10 @@ def load_run(run_dir, *, device="cpu", data_dir: str = "") -> tuple[dict[str, En
                                 "--out of `python -m drt_min run`")
     drt = ensembles["drt"]
     for ens in ensembles.values():
+        if ens.manifest.get("precision", "fp32") != "fp32":
+            raise UserError(f"the {ens.stage} certificates are of the {ens.manifest['precision']} "
+                            "classifier (--cert-precision); the cross-check evaluates the fp32 "
+                            "model: certify the run in fp32 for it")
         if ens.manifest["all_indices"] != drt.manifest["all_indices"] or ens.sigma != drt.sigma:
             raise UserError(f"the {ens.stage} certificates are on other images or another sigma "
                             "than the DRT ones")

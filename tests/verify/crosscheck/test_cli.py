@@ -115,6 +115,18 @@ def test_cli_refuses_certificates_of_another_checkpoint(smoke_run, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_cli_refuses_a_bf16_run(smoke_run, tmp_path):
+    """The cross-check evaluates the fp32 model: certificates of --cert-precision bf16 are not its."""
+    import shutil
+    copy = tmp_path / "run"
+    shutil.copytree(smoke_run, copy)
+    path = copy / "certify" / "drt" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "precision": "bf16"}))
+    proc = _cli("crosscheck", str(copy), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "bf16" in proc.stderr and "fp32" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_figure6_from_run(smoke_run, tmp_path):
     C.figure6_from_run(smoke_run, tmp_path, progress=False)
     assert (tmp_path / "figure6.png").stat().st_size > 1000
