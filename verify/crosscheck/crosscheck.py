@@ -104,6 +104,13 @@ def _bank(ens: Ensemble, images, labels, indices, prof: Profile, settings: Setti
             pred, radius = cohen_certificates(rec["votes_sel"], cert_votes, conf[1].shape[-1], n=cert_n,
                                               alpha=float(man["alpha"]), sigma=sigma)
             rec.update(index=int(i), label=int(labels[i]), bank_predict=pred, bank_radius=radius)
+            if aligned and prof.bank >= 2 * cert_n + n0:
+                # a second certificate of the same protocol on independent noise: estimation samples
+                # cert_n..2 cert_n, selection samples 2 cert_n..2 cert_n + n0 (Figure 6's test-retest)
+                v = rec["votes_est"]
+                rec["retest"] = cohen_certificates(v[2 * cert_n:2 * cert_n + n0], v[cert_n:2 * cert_n],
+                                                   conf[1].shape[-1], n=cert_n, alpha=float(man["alpha"]),
+                                                   sigma=sigma)
             records.append(rec)
     return records
 

@@ -21,7 +21,7 @@ from .roc import auc, auc_bootstrap_interval, auc_delong_interval
 
 __all__ = ["proportion", "spearman", "theorem2_summary", "corollary1_prediction", "corollary4_prediction",
            "lambda_proxies", "figure6_outcomes", "figure6_x", "auc_summary", "figure6_table", "UNDEFINED_X",
-           "binomial_excess", "power_table"]
+           "binomial_excess", "power_table", "outcome_agreement"]
 
 
 def proportion(k: int, n: int, level: float) -> dict:
@@ -310,3 +310,23 @@ def power_table(rows: list[dict], level: float) -> dict:
     images = sorted({int(r["index"]) for r in rows})
     tests = any(v["k"] > 0 for f, v in by.items() if f > 1.0)
     return {"by_inflation": by, "images": len(images), "tests_certificate": tests}
+
+
+def outcome_agreement(first: tuple, second: tuple, level: float) -> dict:
+    """Test-retest of Figure 6's outcome: two certifications of the same images on independent noise,
+    each given as (r_mme, r_we) at the label. Returns the agreement of the three-way outcome (MME win,
+    WE win, tie) and, on images decided in both, of the winner, with Clopper-Pearson intervals, and
+    Cohen's kappa of the three-way outcome."""
+    a = figure6_outcomes(*first)
+    b = figure6_outcomes(*second)
+    code = lambda o: np.where(o["tie"], 2, np.where(o["mme"], 1, 0))  # noqa: E731
+    ca, cb = code(a), code(b)
+    n = int(ca.size)
+    agree = int((ca == cb).sum())
+    decided = (ca != 2) & (cb != 2)
+    p_o = agree / n if n else float("nan")
+    p_e = sum(float(np.mean(ca == k)) * float(np.mean(cb == k)) for k in range(3)) if n else float("nan")
+    kappa = (p_o - p_e) / (1 - p_e) if n and p_e < 1 else float("nan")
+    return {"three_way": proportion(agree, n, level),
+            "winner_when_decided": proportion(int((ca[decided] == cb[decided]).sum()), int(decided.sum()), level),
+            "kappa": float(kappa)}

@@ -16,7 +16,7 @@ from tests.helpers.training import REPO, require_mnist
 from verify.crosscheck import crosscheck as C
 
 TINY = C.Profile(images=2, bank=1000, direction_samples=200, random_directions=2, lambda_samples=100,
-                 attack_steps=3, attack_draws=8, verify_samples=500, bootstrap=200)
+                 attack_steps=3, attack_draws=8, verify_samples=500, bootstrap=200, power_images=1)
 FILES = ("crosscheck.md", "summary.json", "part1_theorem2.csv", "part1_theorem2.png", "part2_certificates.csv",
          "part2_certificates.png", "part2_attacks.csv", "part3_eri.png", "part4_5_pairs.csv", "figure6.csv",
          "figure6.png", "part7_attacks.csv", "power_attacks.csv")

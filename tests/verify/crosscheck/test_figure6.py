@@ -141,3 +141,13 @@ def test_proxy_noise_is_independent_of_the_certificate_noise(monkeypatch):
     C._lambda_table(ens, torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long), C.PROFILES["ci"], "cpu",
                     100, False)
     assert asked and set(asked) == {PROXY}
+
+
+def test_outcome_agreement_counts_the_three_way_outcome_and_the_winner():
+    first = (np.array([1.0, 0.2, 0.0, 0.5, 0.3]), np.array([0.5, 0.4, 0.0, 0.5, 0.1]))   # mme, we, tie, tie, mme
+    second = (np.array([0.9, 0.6, 0.0, 0.2, 0.1]), np.array([0.1, 0.4, 0.3, 0.5, 0.4]))  # mme, mme, we, we, we
+    out = P.outcome_agreement(first, second, 0.05)
+    assert (out["three_way"]["k"], out["three_way"]["n"]) == (1, 5)
+    assert (out["winner_when_decided"]["k"], out["winner_when_decided"]["n"]) == (1, 3)
+    same = P.outcome_agreement(first, first, 0.05)
+    assert same["three_way"]["k"] == 5 and same["kappa"] == pytest.approx(1.0)
