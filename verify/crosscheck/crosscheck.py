@@ -63,13 +63,13 @@ class Profile:
     attack_draws: int            # fixed noise draws per PGD objective
     verify_samples: int          # fresh samples that confirm an adversarial point (part 2)
     bootstrap: int               # AUC bootstrap resamples
-    power_images: int = 24       # images of parts 2 and 7 attacked at inflated radii (the same at each)
+    power_images: int = 16       # images of parts 2 and 7 attacked at inflated radii (the same at each)
 
 
 PROFILES = {
     "ci": Profile(images=100, bank=4000, direction_samples=1000, random_directions=4,
                   lambda_samples=200, attack_steps=10, attack_draws=32, verify_samples=2000,
-                  bootstrap=2000, power_images=24),
+                  bootstrap=2000, power_images=16),
     "thorough": Profile(images=500, bank=20000, direction_samples=4000, random_directions=8,
                         lambda_samples=0, attack_steps=40, attack_draws=128, verify_samples=10000,
                         bootstrap=10000, power_images=100),
