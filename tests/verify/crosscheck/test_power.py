@@ -99,6 +99,7 @@ def test_part7_power_grows_with_inflation_on_the_same_images(sharp_run):
         assert t[2.0]["k"] > 0 and t[2.0]["k"] >= t[1.25]["k"], (protocol, t)
         for r in rows:   # the attack stayed within the inflated radius
             assert r["distance"] <= r["inflation"] * r["radius"] * (1 + 1e-5)
-    control = C._hard_attack_rows(ens, xs, [ens.certificates["we"][i] for i in idx if ens.certificates["we"][i].radius > 0],
+    certified = [ens.certificates["we"][i] for i in idx if ens.certificates["we"][i].radius > 0]
+    control = C._hard_attack_rows(ens, xs, certified,
                                   "we", 0.99, prof, "cpu", 2000, False, "control")
     assert sum(r["predict"] >= 0 and r["predict"] != r["certified"] for r in control) == 0
