@@ -33,7 +33,7 @@ from drt_min.config import CertifyConfig, TrainConfig, from_dict
 from drt_min.errors import MissingInputError, UserError, one_line
 from drt_min.models import LeNetEnsemble
 
-__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file",
+__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "load_ensemble", "sha256_file", "weights_only",
            "resolve_device", "validate_payload", "parameter_shapes", "MAX_MEMBERS",
            "MAX_CLASSES", "check_forward"]
 
@@ -241,3 +241,13 @@ def load_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu"
         "path": str(pathlib.Path(path).resolve()),
     }
     return model, meta
+
+
+def weights_only(source: str | os.PathLike, destination: str | os.PathLike) -> str:
+    """Copy a checkpoint without its optimizer state (for committing: the model weights, config,
+    protocol and history are kept, so ``certify`` and ``verify crosscheck`` load it as before; it can
+    no longer resume training). Read and validated by :func:`load_checkpoint`, written atomically by
+    :func:`save_checkpoint`; returns the new file's sha256 (another than the source's)."""
+    payload, _ = load_checkpoint(source)
+    payload = {k: v for k, v in payload.items() if k != "optimizer"}
+    return save_checkpoint(destination, payload)

@@ -338,13 +338,16 @@ for _id, _tests in CROSSCHECK_EVIDENCE.items():
 CROSSCHECK_FINDINGS: dict[str, str] = {
     "thm2": "agrees (section 1): no directional second derivative of the members' soft-smoothed confidences is "
             "certainly above the bound; the largest estimate is about 5% of the paper's 2/sigma^2.",
-    "thm2-tight": "agrees (section 1): every upper confidence bound stays below 2 phi(1)/sigma^2 (the largest is "
-                  "about two thirds of it); trained members are far from the extremal function.",
-    "cor2": "agrees (section 2): the attack breaks no certified radius; the certificate is sound but about 0.6 "
-            "(tight beta) or 0.4 (paper's beta) of the Cohen radius of the same images.",
-    "cor3": "agrees (section 2): no certified radius of the soft MME (best pair, and the N-member partner form) "
-            "is broken by the attack.",
-    "mme-n": "agrees (section 2): the partner certificate of the three-member soft MME is never broken by the attack.",
+    "thm2-tight": "agrees (section 1), along the directions searched (N + 4 per image: gradient and random): every "
+                  "upper confidence bound stays below 2 phi(1)/sigma^2 (the largest is about two thirds of it); "
+                  "the largest estimate is 0.2 of it.",
+    "cor2": "not refuted (section 2): the attack breaks no certified radius (91 images); at 2x the radius it breaks "
+            "14 of 16, at 1.25x none, so this rules out gross inflation only; the certificate is about 0.6 "
+            "(tight beta) or 0.4 (paper's beta) of the Cohen radius of the hard-smoothed classifier.",
+    "cor3": "untested (section 2): no certified radius of the soft MME is broken, but the attack breaks none even at "
+            "2x the radius (0 of 16), so it does not test the certificate.",
+    "mme-n": "untested (section 2): the partner certificate of the three-member soft MME is never broken, but the "
+             "attack breaks none even at 2x the radius (0 of 16).",
     "eri7": "agrees (section 3): the ERI rank-correlates with the Cohen radius (Spearman about -0.98) and DRT "
             "lowers it against the rho = 0 control (Wilcoxon p < 1e-4).",
     "cor1-we": "no prediction (section 4): trained members' smoothed gradients are nearly parallel (median cos "
@@ -353,7 +356,8 @@ CROSSCHECK_FINDINGS: dict[str, str] = {
     "cor1-mme": "no prediction (section 4): as for WE; the condition almost never fires on trained pairs.",
     "cor4-threshold": "agrees (section 5): when p exceeds the threshold, EBS certifies more than EAS in 57 of 58 "
                       "(DRT) and 134 of 135 (control) pairs; the condition is sufficient, far from necessary.",
-    "cor5": "agrees in direction, weaker (section 6, Figure 6): AUC 0.565 [0.526, 0.603] against the paper's 0.66.",
+    "cor5": "not shown (section 6, Figure 6): MME wins against WE wins, ties (277 of 1000) left out, AUC 0.492 "
+            "[0.449, 0.535] on 722 images against the paper's 0.66; Y at n = 1000 is noisy (test-retest 63%).",
     "lemA1": "agrees (section 7): SmoothAdv inside 0.99 x the certified radius never made PREDICT disagree with a "
-             "certificate (0 of 170).",
+             "certificate (0 of 170); the same attack breaks 21 of 32 at 2x and 0 of 32 at 1.25x.",
 }

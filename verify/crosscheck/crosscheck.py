@@ -35,7 +35,7 @@ from .attacks import attack_hard_and_predict, attack_noise, attack_soft, soft_ob
 from .image_stats import (Settings, analyse_image, bounds_per_image, cohen_certificates, hard_votes,
                           soft_certificate)
 from .inputs import Ensemble, load_run
-from .sampling import DIRECTION, ESTIMATION, SELECTION, member_confidences, standard_noise
+from .sampling import DIRECTION, ESTIMATION, PROXY, SELECTION, member_confidences, standard_noise
 
 __all__ = ["Profile", "PROFILES", "FAMILY_LEVEL", "crosscheck", "figure6_from_run"]
 
@@ -63,20 +63,21 @@ class Profile:
     attack_draws: int            # fixed noise draws per PGD objective
     verify_samples: int          # fresh samples that confirm an adversarial point (part 2)
     bootstrap: int               # AUC bootstrap resamples
+    power_images: int = 16       # images of parts 2 and 7 attacked at inflated radii (the same at each)
 
 
 PROFILES = {
     "ci": Profile(images=100, bank=4000, direction_samples=1000, random_directions=4,
                   lambda_samples=200, attack_steps=10, attack_draws=32, verify_samples=2000,
-                  bootstrap=2000),
+                  bootstrap=2000, power_images=16),
     "thorough": Profile(images=500, bank=20000, direction_samples=4000, random_directions=8,
                         lambda_samples=0, attack_steps=40, attack_draws=128, verify_samples=10000,
-                        bootstrap=10000),
+                        bootstrap=10000, power_images=100),
     # A few seconds on a CPU: every part runs, at sizes too small for its bounds to say much
     # (benchmarks/gpu.sh --dry-run). Not a result.
     "dry-run": Profile(images=1, bank=200, direction_samples=100, random_directions=1,
-                    lambda_samples=50, attack_steps=1, attack_draws=2, verify_samples=100,
-                    bootstrap=20),
+                       lambda_samples=50, attack_steps=1, attack_draws=2, verify_samples=100,
+                       bootstrap=20, power_images=1),
 }
 
 
@@ -108,6 +109,13 @@ def _bank(ens: Ensemble, images, labels, indices, prof: Profile, settings: Setti
             pred, radius = cohen_certificates(rec["votes_sel"], cert_votes, conf[1].shape[-1], n=cert_n,
                                               alpha=float(man["alpha"]), sigma=sigma)
             rec.update(index=int(i), label=int(labels[i]), bank_predict=pred, bank_radius=radius)
+            if aligned and prof.bank >= 2 * cert_n + n0:
+                # a second certificate of the same protocol on independent noise: estimation samples
+                # cert_n..2 cert_n, selection samples 2 cert_n..2 cert_n + n0 (Figure 6's test-retest)
+                v = rec["votes_est"]
+                rec["retest"] = cohen_certificates(v[2 * cert_n:2 * cert_n + n0], v[cert_n:2 * cert_n],
+                                                   conf[1].shape[-1], n=cert_n, alpha=float(man["alpha"]),
+                                                   sigma=sigma)
             records.append(rec)
     return records
 
@@ -164,92 +172,160 @@ def _pair_outcomes(rec: dict, ens: Ensemble, cert_n: int, sigma: float, alpha: f
     return out
 
 
+def _soft_jobs(records, factor: float) -> dict:
+    """Part 2's attack targets: (record, radius, y0) per image, at ``factor`` x the largest certified
+    radius of the soft WE and the soft MME."""
+    return {
+        "we": [(r, factor * max(r["radii"]["we_paper"], r["radii"]["we_tight"], r["radii"]["we_soft"]),
+                r["y_we"]) for r in records],
+        "mme": [(r, factor * max(r["radii"]["mme_paper"], r["radii"]["mme_tight"]), r["y_mme"])
+                for r in records],
+    }
+
+
+def _soft_delta(records, n_checks: int, n_members: int) -> float:
+    """One family over every verification: classes (WE) or member class pairs (MME) per point."""
+    n_classes = records[0]["we_scores"]["estimate"].shape[0] if records else 2
+    per_point = max(n_classes - 1, n_members * n_classes * (n_classes - 1))
+    return FAMILY_LEVEL / max(1, n_checks * per_point)
+
+
+def _attack_soft_job(ens: Ensemble, images, job, kind: str, prof: Profile, device, batch_size: int,
+                     progress: bool, delta: float, desc: str) -> list[dict]:
+    """PGD on the soft ``kind`` ensemble at each (record, radius, y0) of ``job``; fresh samples verify
+    the points whose own estimate looks adversarial."""
+    seed, sigma, shape = int(ens.manifest["seed"]), ens.sigma, tuple(images.shape[1:])
+    job = [(rec, radius, y0) for rec, radius, y0 in job if radius > 0]
+    rows = []
+    for start in tqdm(range(0, len(job), 16), desc=f"{ens.stage}: {desc}", unit="chunk",
+                      disable=None if progress else True, dynamic_ncols=True):
+        part = job[start:start + 16]
+        idx = [rec["index"] for rec, _, _ in part]
+        x = images[idx].to(device)
+        noise = attack_noise(seed, idx, prof.attack_draws, shape, device)
+        y0 = np.array([y for _, _, y in part])
+        radii = np.array([radius for _, radius, _ in part])
+        pts = attack_soft(ens.model, x, y0, radii, kind=kind, sigma=sigma, weights=ens.weights,
+                          noise=noise, steps=prof.attack_steps)
+        # only points that look adversarial on the attack's own draws are worth fresh samples;
+        # the others are reported as not proved (which is what they are)
+        with torch.no_grad():
+            value = soft_objective(ens.model, pts, y0, kind=kind, sigma=sigma, weights=ens.weights,
+                                   noise=noise).cpu().numpy()
+        promising = [j for j, v in enumerate(value) if v > WORTH_VERIFYING]
+        checks = [{"estimate": float(v), "confirmed": False, "verified": False} for v in value]
+        if promising:
+            found = verify_points(ens.model, pts[promising], [idx[j] for j in promising], y0[promising],
+                                  kind=kind, sigma=sigma, weights=ens.weights, seed=seed,
+                                  num=prof.verify_samples, batch_size=batch_size, delta=delta)
+            for j, chk in zip(promising, found):
+                checks[j] = {**chk, "verified": True}
+        for (rec, radius, y), p, x0, chk, own in zip(part, pts, x, checks, value):
+            dist = float((p - x0).norm())
+            rows.append({"index": rec["index"], "y0": int(y), "attack_radius": float(radius),
+                         "distance": dist, "own_estimate": float(own), **chk,
+                         "point": p.detach().cpu().numpy()})
+    return rows
+
+
 def _soft_attacks(ens: Ensemble, images, records, prof: Profile, device, batch_size: int,
                   progress: bool) -> dict:
     """Part 2's attacks on the soft-smoothed WE and MME inside their certified radii, and on the WE
     where the necessary condition fails."""
-    seed, sigma, shape = int(ens.manifest["seed"]), ens.sigma, tuple(images.shape[1:])
-    results = {}
     # just inside the largest certified radius: a point on the sphere could round to just outside
-    jobs = {
-        "we": [(r, INSIDE * max(r["radii"]["we_paper"], r["radii"]["we_tight"], r["radii"]["we_soft"]),
-                r["y_we"]) for r in records],
-        "mme": [(r, INSIDE * max(r["radii"]["mme_paper"], r["radii"]["mme_tight"]), r["y_mme"])
-                for r in records],
-        "we_necessary": [(r, r["we_necessary_fails_at"] * (1 + 1e-6), r["y_we"]) for r in records
-                         if np.isfinite(r["we_necessary_fails_at"]) and r["we_necessary_fails_at"] > 0],
-    }
+    jobs = {**_soft_jobs(records, INSIDE),
+            "we_necessary": [(r, r["we_necessary_fails_at"] * (1 + 1e-6), r["y_we"]) for r in records
+                             if np.isfinite(r["we_necessary_fails_at"]) and r["we_necessary_fails_at"] > 0]}
     n_checks = sum(1 for name in jobs for _, radius, _ in jobs[name] if radius > 0)
-    # one family over every verification: classes (WE) or member class pairs (MME) per point
-    n_classes = records[0]["we_scores"]["estimate"].shape[0] if records else 2
-    n_members = len(ens.weights)
-    per_point = max(n_classes - 1, n_members * n_classes * (n_classes - 1))
-    delta = FAMILY_LEVEL / max(1, n_checks * per_point)
+    delta = _soft_delta(records, n_checks, len(ens.weights))
+    results = {}
     for name, job in jobs.items():
-        job = [(rec, radius, y0) for rec, radius, y0 in job if radius > 0]
         kind = "mme" if name == "mme" else "we"
-        rows = []
-        for start in tqdm(range(0, len(job), 16), desc=f"{ens.stage}: attack soft {name}", unit="chunk",
-                          disable=None if progress else True, dynamic_ncols=True):
-            part = job[start:start + 16]
-            idx = [rec["index"] for rec, _, _ in part]
-            x = images[idx].to(device)
-            noise = attack_noise(seed, idx, prof.attack_draws, shape, device)
-            y0 = np.array([y for _, _, y in part])
-            radii = np.array([radius for _, radius, _ in part])
-            pts = attack_soft(ens.model, x, y0, radii, kind=kind, sigma=sigma, weights=ens.weights,
-                              noise=noise, steps=prof.attack_steps)
-            # only points that look adversarial on the attack's own draws are worth fresh samples;
-            # the others are reported as not proved (which is what they are)
-            with torch.no_grad():
-                value = soft_objective(ens.model, pts, y0, kind=kind, sigma=sigma, weights=ens.weights,
-                                       noise=noise).cpu().numpy()
-            promising = [j for j, v in enumerate(value) if v > WORTH_VERIFYING]
-            checks = [{"estimate": float(v), "confirmed": False, "verified": False} for v in value]
-            if promising:
-                found = verify_points(ens.model, pts[promising], [idx[j] for j in promising], y0[promising],
-                                      kind=kind, sigma=sigma, weights=ens.weights, seed=seed,
-                                      num=prof.verify_samples, batch_size=batch_size, delta=delta)
-                for j, chk in zip(promising, found):
-                    checks[j] = {**chk, "verified": True}
-            for (rec, radius, y), p, x0, chk in zip(part, pts, x, checks):
-                dist = float((p - x0).norm())
-                rows.append({"index": rec["index"], "y0": int(y), "attack_radius": float(radius),
-                             "distance": dist, **chk, "point": p.detach().cpu().numpy()})
-        results[name] = rows
+        results[name] = _attack_soft_job(ens, images, job, kind, prof, device, batch_size, progress, delta,
+                                         f"attack soft {name}")
     results["delta"] = delta
+    return results
+
+
+def _power_records(records, count: int) -> list[dict]:
+    """The first ``count`` images certified (r > 0) by both soft ensembles: the same images at every
+    inflation factor."""
+    ok = [r for r in records if min(max(r["radii"]["we_paper"], r["radii"]["we_tight"], r["radii"]["we_soft"]),
+                                    max(r["radii"]["mme_paper"], r["radii"]["mme_tight"])) > 0]
+    return ok[:count]
+
+
+def _soft_power(ens: Ensemble, images, records, prof: Profile, device, batch_size: int,
+                progress: bool) -> dict:
+    """Part 2's power: the same attack at 1.25x, 1.5x, 2x the largest certified radius, on the same
+    images. A row is broken when fresh samples prove the point adversarial within the inflated radius."""
+    chosen = _power_records(records, prof.power_images)
+    delta = _soft_delta(chosen, 2 * len(chosen) * len(P.INFLATIONS), len(ens.weights))
+    out = {"delta": delta, "we": [], "mme": []}
+    for factor in P.INFLATIONS:
+        for kind, job in _soft_jobs(chosen, factor).items():
+            rows = _attack_soft_job(ens, images, job, kind, prof, device, batch_size, progress, delta,
+                                    f"power soft {kind} x{factor:g}")
+            out[kind] += [{**{k: v for k, v in r.items() if k != "point"}, "inflation": factor,
+                           "broken": bool(r["confirmed"]) and r["distance"] <= r["attack_radius"] * (1 + 1e-6),
+                           "reached": r["own_estimate"] > 0} for r in rows]
+    return out
+
+
+def _hard_attack_rows(ens: Ensemble, images, rows, protocol: str, factor: float, prof: Profile, device,
+                      batch_size: int, progress: bool, desc: str) -> list[dict]:
+    """SmoothAdv + PREDICT on the run's ``protocol`` certificates ``rows`` at ``factor`` x their radii."""
+    man = ens.manifest
+    results = []
+    for start in tqdm(range(0, len(rows), 16), desc=f"{ens.stage}: {desc}", unit="chunk",
+                      disable=None if progress else True, dynamic_ncols=True):
+        part = rows[start:start + 16]
+        idx = [r.idx for r in part]
+        res = attack_hard_and_predict(
+            ens.model, images[idx].to(device), idx, [r.predict for r in part],
+            [factor * r.radius for r in part], protocol=protocol, sigma=ens.sigma,
+            weights=list(ens.weights), seed=int(man["seed"]), noise_draws=prof.attack_draws,
+            steps=prof.attack_steps, n=int(man["n"]), alpha=float(man["alpha"]),
+            batch_size=batch_size)
+        for r, x in zip(part, res):
+            results.append({**x, "radius": r.radius})
     return results
 
 
 def _hard_attacks(ens: Ensemble, images, indices, prof: Profile, device, batch_size: int,
                   progress: bool) -> dict:
     """Part 7: SmoothAdv on the run's EBS WE and MME at 0.99 x the certified radius, then PREDICT."""
-    man = ens.manifest
     out = {}
     for protocol in ("we", "mme"):
         rows = [ens.certificates[protocol][i] for i in indices]
         todo = [r for r in rows if r.predict >= 0 and r.radius > 0]
-        results = []
-        for start in tqdm(range(0, len(todo), 16), desc=f"{ens.stage}: attack hard {protocol}", unit="chunk",
-                          disable=None if progress else True, dynamic_ncols=True):
-            part = todo[start:start + 16]
-            idx = [r.idx for r in part]
-            res = attack_hard_and_predict(
-                ens.model, images[idx].to(device), idx, [r.predict for r in part],
-                [0.99 * r.radius for r in part], protocol=protocol, sigma=ens.sigma,
-                weights=list(ens.weights), seed=int(man["seed"]), noise_draws=prof.attack_draws,
-                steps=prof.attack_steps, n=int(man["n"]), alpha=float(man["alpha"]),
-                batch_size=batch_size)
-            for r, x in zip(part, res):
-                results.append({**x, "radius": r.radius})
-        out[protocol] = results
+        out[protocol] = _hard_attack_rows(ens, images, todo, protocol, 0.99, prof, device, batch_size, progress,
+                                          f"attack hard {protocol}")
+    return out
+
+
+def _hard_power(ens: Ensemble, images, indices, prof: Profile, device, batch_size: int,
+                progress: bool) -> dict:
+    """Part 7's power: the same attack at 1.25x, 1.5x, 2x the certified radius, on the first
+    ``power_images`` images certified by both protocols. Broken: PREDICT returns another class."""
+    both = [i for i in indices if all(ens.certificates[p][i].predict >= 0 and ens.certificates[p][i].radius > 0
+                                      for p in ("we", "mme"))][: prof.power_images]
+    out = {}
+    for protocol in ("we", "mme"):
+        rows = [ens.certificates[protocol][i] for i in both]
+        out[protocol] = []
+        for factor in P.INFLATIONS:
+            res = _hard_attack_rows(ens, images, rows, protocol, factor, prof, device, batch_size, progress,
+                                    f"power {protocol} x{factor:g}")
+            out[protocol] += [{**r, "inflation": factor,
+                               "broken": r["predict"] >= 0 and r["predict"] != r["certified"]} for r in res]
     return out
 
 
 def _lambda_table(ens: Ensemble, images, labels, prof: Profile, device, batch_size: int,
                   progress: bool) -> list[dict]:
-    """Figure 6's proxies for every certified image, on the first samples of the certifier's
-    estimation stream."""
+    """Figure 6's proxies for every certified image, on the ``PROXY`` noise stream: independent of
+    the certificates' noise (phases 0 and 1), so that X and Y share no Monte-Carlo error."""
     man = ens.manifest
     num = prof.lambda_samples or int(man["n"])
     indices = list(man["all_indices"])
@@ -258,7 +334,7 @@ def _lambda_table(ens: Ensemble, images, labels, prof: Profile, device, batch_si
     for start in tqdm(range(0, len(indices), chunk), desc="figure 6: proxies", unit="chunk",
                       disable=None if progress else True, dynamic_ncols=True):
         idx = indices[start:start + chunk]
-        confs = member_confidences(ens.model, images[idx].to(device), idx, [(ESTIMATION, num)],
+        confs = member_confidences(ens.model, images[idx].to(device), idx, [(PROXY, num)],
                                    sigma=ens.sigma, seed=int(man["seed"]), batch_size=batch_size)
         for i, (conf,) in zip(idx, confs):
             out.append({"index": int(i), **P.lambda_proxies(conf, ens.weights, int(labels[i]))})
@@ -321,6 +397,11 @@ def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", 
     t0 = time.perf_counter()
     data["hard_attacks"] = _hard_attacks(drt, imgs, indices, prof, device, batch_size, progress)
     timings["hard_attacks_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    data["soft_power"] = _soft_power(drt, imgs, data["ensembles"]["drt"]["records"], prof, device,
+                                     batch_size, progress)
+    data["hard_power"] = _hard_power(drt, imgs, indices, prof, device, batch_size, progress)
+    timings["power_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     with torch.no_grad():
         data["lambdas"] = _lambda_table(drt, imgs, labels, prof, device, batch_size, progress)

@@ -15,7 +15,7 @@ import torch
 
 from drt_min.smoothing import ESTIMATION, SELECTION, iter_noise_blocks, noise_segment, noisy_batches
 
-__all__ = ["SELECTION", "ESTIMATION", "DIRECTION", "ATTACK", "VERIFY", "PREDICT", "PHASES",
+__all__ = ["SELECTION", "ESTIMATION", "DIRECTION", "ATTACK", "VERIFY", "PREDICT", "PROXY", "PHASES",
            "standard_noise", "member_confidences"]
 
 #: Gradient directions for the second derivatives (independent of the estimation samples).
@@ -26,8 +26,11 @@ ATTACK = 3
 VERIFY = 4
 #: Algorithm PREDICT's samples at an attacked point.
 PREDICT = 5
+#: Figure 6's proxies (lambda1, lambda2, mu, s, s_f): independent of the certificates' noise, so that
+#: the score X and the outcome Y (from the certificates) share no Monte-Carlo error.
+PROXY = 6
 PHASES = {"selection": SELECTION, "estimation": ESTIMATION, "direction": DIRECTION,
-          "attack": ATTACK, "verify": VERIFY, "predict": PREDICT}
+          "attack": ATTACK, "verify": VERIFY, "predict": PREDICT, "proxy": PROXY}
 
 
 def standard_noise(seed: int, index: int, phase: int, num: int, shape, device="cpu") -> torch.Tensor:

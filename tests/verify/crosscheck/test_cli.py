@@ -16,10 +16,10 @@ from tests.helpers.training import REPO, require_mnist
 from verify.crosscheck import crosscheck as C
 
 TINY = C.Profile(images=2, bank=1000, direction_samples=200, random_directions=2, lambda_samples=100,
-                 attack_steps=3, attack_draws=8, verify_samples=500, bootstrap=200)
+                 attack_steps=3, attack_draws=8, verify_samples=500, bootstrap=200, power_images=1)
 FILES = ("crosscheck.md", "summary.json", "part1_theorem2.csv", "part1_theorem2.png", "part2_certificates.csv",
          "part2_certificates.png", "part2_attacks.csv", "part3_eri.png", "part4_5_pairs.csv", "figure6.csv",
-         "figure6.png", "part7_attacks.csv")
+         "figure6.png", "part7_attacks.csv", "power_attacks.csv")
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,8 @@ def test_crosscheck_writes_every_part_and_reruns_identically(smoke_run, tmp_path
     for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7."):
         assert heading in text
     assert text.count(": all equal.") == 2  # both ensembles' certificates recomputed exactly
+    assert text.count("Power: the same attack at the certified radius inflated") == 2  # parts 2 and 7
+    assert "ties are counted here and left out of Y" in text
     assert _summary(a) == _summary(b)
     for name in FILES:
         if name.endswith(".csv"):

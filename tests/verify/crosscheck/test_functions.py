@@ -38,11 +38,12 @@ def test_rows_reproduce_theory(seed, n, c):
             np.testing.assert_allclose(diffs[j, a], conf[j, a] - np.delete(conf[j], a), atol=1e-12)
 
 
-def test_figure6_label_is_mme_strictly_larger():
+def test_figure6_outcome_is_mme_wins_we_wins_or_tie():
     proxies = [{"lambda1": 0.5, "lambda2": 0.6, "mu": 0.9, "s": 0.1, "s_f": 0.05}] * 4
     out = P.figure6_table(proxies, r_mme=[1.0, 0.5, 0.5, 0.0], r_we=[0.5, 1.0, 0.5, 0.0], n_members=3,
                           resamples=10)
-    assert out["y"].tolist() == [1, 0, 0, 0] and out["ties"] == 2 and out["positives"] == 1
+    assert out["y"].tolist() == [1, 0, -1, -1] and out["ties"] == 2 and out["positives"] == 1
+    assert (out["mme_wins"], out["we_wins"], out["ties_zero"], out["ties_equal"]) == (1, 1, 1, 1)
 
 
 def test_binomial_excess_is_the_binomial_tail():
