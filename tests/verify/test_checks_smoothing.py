@@ -122,6 +122,9 @@ def test_lemA1_generated_partitions(member, t0, sigma):
 
 
 @given(ens=band_ensembles())
+# two members that cancel and a half-space whose margin is exactly 0 on a grid point of the bracket
+@example(ens=(np.array([-1.0, -1.0, -1.0]), np.array([0.0, 0.0, np.inf]), np.array([True, False, False]),
+              np.array([0.109375, 0.109375, 1.0]), 1.0))
 def test_cor2_generated_band_ensembles(ens):
     lows, highs, flips, w, sigma = ens
     m, dm = vs._band_margins(lows, highs, flips, np.array(0.0), sigma)

@@ -890,7 +890,16 @@ def band_margin_radius_bracket(lows, highs, flips, weights, sigma, t0=0.0, reach
         if neg.size:
             k = neg[0]
             fun = lambda v: float(_band_margins(lows, highs, flips, np.array([t0 + sign * v]), sigma)[0][0] @ weights)  # noqa: E731
-            upper = min(upper, optimize.brentq(fun, s[k - 1], s[k], xtol=1e-14))
+            a, b = s[k - 1], s[k]
+            # one point and a grid round differently: where the margin is 0 to rounding at a grid point
+            # (members that cancel), the scalar value may not change sign on the cell; that point is the root
+            if fun(a) <= 0:
+                root = a
+            elif fun(b) >= 0:
+                root = b
+            else:
+                root = optimize.brentq(fun, a, b, xtol=1e-14)
+            upper = min(upper, root)
     return lower, upper
 
 
