@@ -41,7 +41,6 @@ __all__ = [
     "merge_shards",
     "RESULT_KEYS",
     "RESULT_DEFAULTS",
-    "result_value",
     "validate_manifest",
     "max_radius",
     "check_radii",
@@ -71,16 +70,6 @@ RESULT_KEYS = ("sigma", "n0", "n", "alpha", "seed", "noise_block", "indices", "w
                "protocols", "num_classes", "extra", "precision")
 #: Result keys added later, with the value that a manifest written before them means.
 RESULT_DEFAULTS = {"precision": "fp32"}
-
-
-def result_value(manifest: dict, key: str):
-    """``manifest[key]`` as the comparison of two runs' settings reads it: a key added later
-    (:data:`RESULT_DEFAULTS`; ``cert_precision`` inside ``extra.protocol``) takes the value it
-    meant before, so a run certified before the key existed still resumes and merges."""
-    value = manifest.get(key, RESULT_DEFAULTS.get(key))
-    if key == "extra" and isinstance(value, dict) and isinstance(value.get("protocol"), dict):
-        value = {**value, "protocol": {"cert_precision": "fp32", **value["protocol"]}}
-    return value
 
 
 @dataclass(frozen=True)
@@ -428,10 +417,14 @@ def _comparable(manifest: dict, key: str):
     """A manifest's value of ``key`` as resuming compares it. Left out: the checkpoint's recorded
     path (its sha256 identifies it, and a moved run directory changes the path) and the forward
     batch size ``cert_batch`` (it changes no certificate, and a run that ran out of memory is
-    resumed with a smaller one). Keys added later read as :func:`result_value` reads them."""
-    value = result_value(manifest, key)
+    resumed with a smaller one). A key added later (:data:`RESULT_DEFAULTS`; ``cert_precision``
+    inside ``extra.protocol``) takes the value it meant before, so an older run still resumes and
+    merges."""
+    value = manifest.get(key, RESULT_DEFAULTS.get(key))
     if key == "extra" and isinstance(value, dict):
         value = json.loads(json.dumps(value))
+        if isinstance(value.get("protocol"), dict):
+            value["protocol"] = {"cert_precision": "fp32", **value["protocol"]}
         value.pop("checkpoint", None)
         for holder in (value.get("protocol"), (value.get("run_config") or {}).get("certify")):
             if isinstance(holder, dict):
