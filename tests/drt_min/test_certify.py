@@ -316,8 +316,11 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            we = part / "we.tsv"
-            if we.exists() and len(we.read_text().splitlines()) >= 4:   # header + 3 images
+            # every protocol's file, not one: they are appended one after another per chunk,
+            # so a kill between two appends leaves a later file an image behind (resume takes the
+            # shortest)
+            files = [part / f"{k}.tsv" for k in protocol_names(3) + ["eas"]]
+            if all(f.exists() and len(f.read_text().splitlines()) >= 4 for f in files):  # + header
                 break
             assert proc.poll() is None, "finished before it could be interrupted"
             time.sleep(0.01)
@@ -325,7 +328,8 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     finally:
         proc.wait(timeout=60)
     assert json.loads((part / "manifest.json").read_text())["status"] == "running"
-    done_before = len(res.read_tsv(part / "we.tsv", allow_partial=True))
+    done_before = min(len(res.read_tsv(part / f"{k}.tsv", allow_partial=True))
+                      for k in protocol_names(3) + ["eas"])
     assert 3 <= done_before < 20
     subprocess.run([sys.executable, "-c", _script(part, 0.0)], check=True, timeout=300)
     man = json.loads((part / "manifest.json").read_text())
