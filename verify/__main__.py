@@ -1,4 +1,4 @@
-"""Command line: ``python -m verify {report,figures,check} ...``."""
+"""Command line: ``python -m verify {report,figures,crosscheck,figure6,check} ...``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pathlib
 import shutil
 import sys
 
+from drt_min.config import CertifyConfig, add_arguments, overrides_from_args, replace
 from drt_min.errors import OneLineArgumentParser, UserError, lower_on_oom
 
 from .crosscheck.crosscheck import PROFILES, crosscheck, figure6_from_run
+from .crosscheck.figure6_study import figure6_study
 from .figures import Figure4Settings, figure4, figure5
 from .mme_many import figure_mme_many, study_rows
 from .report import run_checks, write_report
@@ -19,6 +21,9 @@ from .report import run_checks, write_report
 #: Largest seed, number of images and batch size the command line takes (as ``drt_min``'s).
 MAX_SEED = 2**62
 MAX_COUNT = 10**6
+#: The certification protocol options that ``figure6`` takes (``drt_min certify``'s names).
+_FIGURE6_OPTIONS = ("cert_n0", "cert_n", "cert_alpha", "cert_batch", "cert_start", "cert_every",
+                    "cert_max_images", "cert_seed")
 
 
 def _bounded_int(low: int, high: int, what: str, high_text: str):
@@ -71,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--batch-size", type=_count, default=4000,
                     help="noisy inputs per forward batch (at most 1e6)")
     cc.add_argument("--no-progress", action="store_true")
+    f6 = sub.add_parser("figure6", help="Figure 6 at a chosen n: certify a checkpoint twice on "
+                        "independent noise, report Y's test-retest agreement and the AUC")
+    f6.add_argument("checkpoint", help="a DRT checkpoint written by `python -m drt_min run` or `train`")
+    f6.add_argument("--out", required=True, help="output directory (resumes a killed study)")
+    add_arguments(f6, CertifyConfig, only=_FIGURE6_OPTIONS, defaults="the checkpoint's protocol")
+    f6.add_argument("--profile", choices=sorted(PROFILES), default="ci",
+                    help="the cross-check profile giving the proxies' samples and the bootstrap")
+    f6.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:1', ...")
+    f6.add_argument("--data-dir", default="", help="directory holding mnist/ (default: the "
+                    "training's, else $DRT_DATA_DIR)")
+    f6.add_argument("--batch-size", type=_count, default=4000,
+                    help="noisy inputs per forward batch of the proxies (at most 1e6)")
+    f6.add_argument("--no-progress", action="store_true")
     chk = sub.add_parser("check", help="run the checks of one ledger id (or all) and print the outcomes")
     chk.add_argument("ledger_id", nargs="?", default=None)
     chk.add_argument("--profile", choices=["ci", "thorough"], default="ci")
@@ -91,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             return _error(exc)
         print(f"wrote {path}: {'all checks passed' if ok else 'SOME CHECKS FAILED'}")
         return 0 if ok else 1
-    if args.command in ("crosscheck", "figures"):
+    if args.command in ("crosscheck", "figures", "figure6"):
         try:
             out = args.out or os.path.join(args.run_dir, "crosscheck")
             with _cleanup_on_error(out), lower_on_oom("--batch-size",
@@ -141,6 +159,13 @@ class _cleanup_on_error:
 
 
 def _run_data_command(args) -> int:
+    if args.command == "figure6":
+        overrides = overrides_from_args(args)
+        replace(CertifyConfig(), **overrides)  # the options checked before anything is read
+        figure6_study(args.checkpoint, args.out, overrides=overrides, profile=args.profile,
+                      device=args.device, data_dir=args.data_dir, batch_size=args.batch_size,
+                      progress=not args.no_progress)
+        return 0
     if args.command == "crosscheck":
         out = args.out or os.path.join(args.run_dir, "crosscheck")
         crosscheck(args.run_dir, out, images=args.images, profile=args.profile, device=args.device,

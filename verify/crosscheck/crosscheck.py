@@ -37,7 +37,8 @@ from .image_stats import (Settings, analyse_image, bounds_per_image, cohen_certi
 from .inputs import Ensemble, load_run
 from .sampling import DIRECTION, ESTIMATION, PROXY, SELECTION, member_confidences, standard_noise
 
-__all__ = ["Profile", "PROFILES", "FAMILY_LEVEL", "crosscheck", "figure6_from_run"]
+__all__ = ["Profile", "PROFILES", "FAMILY_LEVEL", "DESCRIPTIVE_LEVEL", "crosscheck", "figure6_from_run",
+           "lambda_table"]
 
 #: Simultaneous failure probability of each family of bounds (one family per part and ensemble).
 FAMILY_LEVEL = 1e-3
@@ -322,12 +323,13 @@ def _hard_power(ens: Ensemble, images, indices, prof: Profile, device, batch_siz
     return out
 
 
-def _lambda_table(ens: Ensemble, images, labels, prof: Profile, device, batch_size: int,
-                  progress: bool) -> list[dict]:
-    """Figure 6's proxies for every certified image, on the ``PROXY`` noise stream: independent of
-    the certificates' noise (phases 0 and 1), so that X and Y share no Monte-Carlo error."""
+def lambda_table(ens: Ensemble, images, labels, samples: int, device, batch_size: int,
+                 progress: bool) -> list[dict]:
+    """Figure 6's proxies for every certified image from ``samples`` draws (0: the certificate's n)
+    of the ``PROXY`` noise stream: independent of the certificates' noise (phases 0 and 1), so that X
+    and Y share no Monte-Carlo error."""
     man = ens.manifest
-    num = prof.lambda_samples or int(man["n"])
+    num = samples or int(man["n"])
     indices = list(man["all_indices"])
     out = []
     chunk = max(1, 20_000 // num)
@@ -404,7 +406,7 @@ def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", 
     timings["power_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     with torch.no_grad():
-        data["lambdas"] = _lambda_table(drt, imgs, labels, prof, device, batch_size, progress)
+        data["lambdas"] = lambda_table(drt, imgs, labels, prof.lambda_samples, device, batch_size, progress)
     timings["figure6_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
     data["timings"] = timings
@@ -427,5 +429,5 @@ def figure6_from_run(run_dir, out, *, profile: str = "ci", device="cpu", data_di
     ensembles, imgs, labels = load_run(run_dir, device=device, data_dir=data_dir)
     drt = ensembles["drt"]
     with torch.no_grad():
-        lambdas = _lambda_table(drt, imgs, labels, prof, device, batch_size, progress)
+        lambdas = lambda_table(drt, imgs, labels, prof.lambda_samples, device, batch_size, progress)
     return write_figure6(out, drt, lambdas, bootstrap=prof.bootstrap)

@@ -22,7 +22,7 @@ from drt_min.errors import MissingInputError, UserError
 from drt_min.report import summarize
 from drt_min.results import check_against_checkpoint, check_dataset_labels, read_manifest
 
-__all__ = ["Ensemble", "load_run", "STAGES"]
+__all__ = ["Ensemble", "load_run", "load_certified", "load_images", "STAGES"]
 
 #: The stages a run certifies, in the order the report shows them.
 STAGES = ("drt", "control")
@@ -37,6 +37,7 @@ class Ensemble:
     meta: dict
     manifest: dict
     certificates: dict = field(default_factory=dict)   # protocol -> {index: Row}
+    cert_dir: pathlib.Path | None = None               # where the certificates were read
 
     @property
     def sigma(self) -> float:
@@ -60,6 +61,13 @@ def _stage(run_dir: pathlib.Path, stage: str, device) -> Ensemble | None:
     if not ckpt.exists():
         raise MissingInputError(f"{ckpt} is missing: the cross-check needs the checkpoint behind "
                                 f"{cert}")
+    return load_certified(ckpt, cert, stage, device)
+
+
+def load_certified(ckpt, cert, stage: str, device) -> Ensemble:
+    """The ensemble of checkpoint ``ckpt`` with its complete certification directory ``cert``,
+    checked to be written from that checkpoint (same SHA-256) and with the fp32 classifier."""
+    ckpt, cert = pathlib.Path(ckpt), pathlib.Path(cert)
     manifest = read_manifest(cert)
     if manifest.get("status") != "complete":
         raise UserError(f"{cert} holds an unfinished certification: rerun the `run` command to "
@@ -76,8 +84,12 @@ def _stage(run_dir: pathlib.Path, stage: str, device) -> Ensemble | None:
         raise UserError(f"{cert} was certified from another checkpoint than {ckpt} (sha256 "
                         f"{str(recorded)[:12]}... vs {meta['sha256'][:12]}...); certify it again")
     check_against_checkpoint(manifest, meta, cert / "manifest.json")
+    if manifest.get("precision", "fp32") != "fp32":
+        raise UserError(f"the {stage} certificates are of the {manifest['precision']} "
+                        "classifier (--cert-precision); the cross-check evaluates the fp32 "
+                        "model: certify the run in fp32 for it")
     certs = {protocol: {r.idx: r for r in rows} for protocol, rows in tables.items()}
-    return Ensemble(stage, model, meta, manifest, certs)
+    return Ensemble(stage, model, meta, manifest, certs, cert)
 
 
 def load_run(run_dir, *, device="cpu", data_dir: str = "") -> tuple[dict[str, Ensemble], torch.Tensor,
@@ -97,19 +109,22 @@ def load_run(run_dir, *, device="cpu", data_dir: str = "") -> tuple[dict[str, En
                                 "--out of `python -m drt_min run`")
     drt = ensembles["drt"]
     for ens in ensembles.values():
-        if ens.manifest.get("precision", "fp32") != "fp32":
-            raise UserError(f"the {ens.stage} certificates are of the {ens.manifest['precision']} "
-                            "classifier (--cert-precision); the cross-check evaluates the fp32 "
-                            "model: certify the run in fp32 for it")
         if ens.manifest["all_indices"] != drt.manifest["all_indices"] or ens.sigma != drt.sigma:
             raise UserError(f"the {ens.stage} certificates are on other images or another sigma "
                             "than the DRT ones")
-    train_cfg = from_dict(TrainConfig, drt.meta["config"])
+    images, labels = load_images(drt, data_dir, others=list(ensembles.values()))
+    return ensembles, images, labels
+
+
+def load_images(ens: Ensemble, data_dir: str = "", others=()) -> tuple[torch.Tensor, torch.Tensor]:
+    """The split ``ens`` was certified on (from ``data_dir``, else the training's), with the
+    certificates' labels of ``ens`` and ``others`` checked against it."""
+    train_cfg = from_dict(TrainConfig, ens.meta["config"])
     if data_dir:
         train_cfg = replace(train_cfg, data_dir=data_dir)
-    split = (drt.manifest.get("extra") or {}).get("split", "test")
+    split = (ens.manifest.get("extra") or {}).get("split", "test")
     images, labels = load_split(split, train_cfg, "cpu")
-    for ens in ensembles.values():
-        check_dataset_labels({p: list(rows.values()) for p, rows in ens.certificates.items()},
-                             labels, run_dir / "certify" / ens.stage, split)
-    return ensembles, images, labels
+    for e in [ens, *[o for o in others if o is not ens]]:
+        check_dataset_labels({p: list(rows.values()) for p, rows in e.certificates.items()},
+                             labels, e.cert_dir, split)
+    return images, labels

@@ -24,7 +24,7 @@ from . import parts as P
 from ..figures import write_csv
 from .roc import plot_roc, roc_curve
 
-__all__ = ["write_report", "write_figure6", "summarise", "PAPER_FIGURE6_AUC"]
+__all__ = ["write_report", "write_figure6", "figure6_markdown", "summarise", "PAPER_FIGURE6_AUC"]
 
 #: The AUC that Appendix D.5.3 reports for Figure 6 (shown beside ours; never used as an expectation).
 PAPER_FIGURE6_AUC = 0.66
@@ -416,16 +416,22 @@ def _auc_cells(a: dict) -> list:
             f"[{d[0]:.3f}, {d[1]:.3f}]" if np.isfinite(d[0]) else "-"]
 
 
-def _figure6_markdown(f6: dict, proxy_samples: int, cert_n: int) -> list[str]:
-    """Section 6: the ties-excluded headline, the tie counts, and each variant as its own finding."""
+def figure6_markdown(f6: dict, proxy_samples: int, cert_n: int, *,
+                     heading: str = "## 6. Figure 6 (Appendix D.5.3)", certificates: str = "the run's",
+                     retest_text: list[str] | None = None) -> list[str]:
+    """Section 6: the ties-excluded headline, the tie counts, and each variant as its own finding.
+
+    ``certificates`` names whose certificates Y compares; ``retest_text`` replaces the paragraph on
+    Y's test-retest (the cross-check measures it on its own bank of samples; ``python -m verify
+    figure6`` on a second full certification)."""
     head = {"n": f6["auc_x_n"], "positives": f6["auc_x_positives"], "negatives": f6["auc_x_negatives"],
             "auc": f6["auc_x"], "bootstrap": f6["auc_x_bootstrap"], "delong": f6["auc_x_delong"]}
     n_img = f6["n_images"]
-    lines = ["## 6. Figure 6 (Appendix D.5.3)", "",
+    lines = [heading, "",
              f"lambda1, lambda2 (the paper's average confidence portions), mu, s, s_f from {proxy_samples} "
              "samples per image of the cross-check's own `PROXY` noise stream, independent of the noise "
              "behind the certificates (so X and Y share no Monte-Carlo error); X = lambda1/lambda2 - RHS of "
-             "Eq. (48). The outcome compares the run's EBS certificates (hard-vote, Cohen) of MME and WE at "
+             f"Eq. (48). The outcome compares {certificates} EBS certificates (hard-vote, Cohen) of MME and WE at "
              f"n = {cert_n}: MME wins on {f6['mme_wins']}, WE wins on {f6['we_wins']}, and **{f6['ties']} of "
              f"{n_img} images are ties** (both radii 0: {f6['ties_zero']}; both at the certifier's ceiling "
              f"r = {f6['ceiling']:.4g}: {f6['ties_ceiling']}; other equal radii: {f6['ties_equal']}). "
@@ -456,7 +462,9 @@ def _figure6_markdown(f6: dict, proxy_samples: int, cert_n: int) -> list[str]:
                   "findings: they measure how X relates to ties, not Corollary 5's prediction of which "
                   "ensemble certifies more."]
     rt = f6.get("retest")
-    if rt:
+    if retest_text is not None:
+        lines += [""] + retest_text
+    elif rt:
         lines += ["", f"Y at n = {cert_n} is noisy. Test-retest: the run's certificates against a second "
                   f"certification of the same protocol on independent noise (n0 and n = {cert_n} samples of the "
                   f"cross-check's bank beyond the certificate's) on the first {rt['three_way']['n']} images: "
@@ -670,7 +678,7 @@ def _markdown(data: dict, s: dict, files: list[str]) -> str:
     lines.append("")
 
     # part 6
-    lines += _figure6_markdown(s["part6"], prof["lambda_samples"] or man["n"], man["n"])
+    lines += figure6_markdown(s["part6"], prof["lambda_samples"] or man["n"], man["n"])
     # part 7
     p7 = s["part7"]
     lines += ["## 7. Certificates under attack", "",

@@ -115,7 +115,7 @@ def test_corollary5_screen_sees_members_that_differ_or_are_skewed():
 
 def test_proxy_noise_is_independent_of_the_certificate_noise(monkeypatch):
     """The proxies come from their own phase, whose samples differ from the selection and estimation
-    streams' (which the certificates used); _lambda_table asks for that phase."""
+    streams' (which the certificates used); lambda_table asks for that phase."""
     assert PROXY not in (SELECTION, ESTIMATION)
     shape = (1, 4, 4)
     proxy = standard_noise(1000, 3, PROXY, 64, shape)
@@ -138,8 +138,8 @@ def test_proxy_noise_is_independent_of_the_certificate_noise(monkeypatch):
     monkeypatch.setattr(C, "member_confidences", fake)
     ens = SimpleNamespace(manifest={"n": 1000, "all_indices": [0, 1], "seed": 1000}, model=None, sigma=1.0,
                           weights=(1 / 3,) * 3)
-    C._lambda_table(ens, torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long), C.PROFILES["ci"], "cpu",
-                    100, False)
+    C.lambda_table(ens, torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long),
+                   C.PROFILES["ci"].lambda_samples, "cpu", 100, False)
     assert asked and set(asked) == {PROXY}
 
 

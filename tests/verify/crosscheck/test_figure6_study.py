@@ -1,0 +1,106 @@
+"""``python -m verify figure6``: two certifications on independent noise, Y's test-retest, Figure 6."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from drt_min import config
+from drt_min.curves import certified_radii
+from drt_min.results import read_certificates, read_manifest
+from drt_min.run import run
+from tests.helpers.training import REPO, require_mnist
+from verify.crosscheck import parts as P
+from verify.crosscheck.figure6_study import figure6_study, retest_seed
+from verify.crosscheck.report import certificate_ceiling
+
+OVERRIDES = {"cert_n": 300, "cert_n0": 20, "cert_every": 500, "cert_max_images": 12}
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    data_dir = require_mnist()
+    out = tmp_path_factory.mktemp("smoke") / "run"
+    cfg = config.replace(config.get_preset("smoke"), train={"device": "cpu", "data_dir": str(data_dir)},
+                         control=False)
+    run(cfg, out, progress=False, log=None)
+    return out / "checkpoints" / "drt.pt"
+
+
+@pytest.fixture(scope="module")
+def study(checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("study") / "f6"
+    return out, figure6_study(checkpoint, out, overrides=OVERRIDES, progress=False, log=None)
+
+
+def _radii(cert_dir):
+    man = read_manifest(cert_dir)
+    return tuple(certified_radii(read_certificates(cert_dir, p, man)) for p in ("mme", "we"))
+
+
+def test_the_two_certifications_differ_only_in_their_noise_seed(study):
+    out, summary = study
+    a, b = read_manifest(out / "certify" / "first"), read_manifest(out / "certify" / "second")
+    differ = {k for k in a if k not in ("started", "elapsed_s", "finished", "extra", "seed") and a[k] != b.get(k)}
+    assert not differ
+    assert a["n"] == OVERRIDES["cert_n"] and len(a["indices"]) == OVERRIDES["cert_max_images"]
+    assert b["seed"] == retest_seed(a["seed"]) != a["seed"] and summary["retest_seed"] == b["seed"]
+    # independent noise: the estimation counts, hence the radii, are not all the same
+    assert any(not np.array_equal(x, y) for x, y in zip(_radii(out / "certify" / "first"),
+                                                          _radii(out / "certify" / "second")))
+
+
+def test_retest_and_figure6_are_those_of_the_written_certificates(study):
+    """The summary's agreement and outcome counts, recomputed from the TSVs; the report states them."""
+    out, summary = study
+    first, second = _radii(out / "certify" / "first"), _radii(out / "certify" / "second")
+    expect = P.outcome_agreement(first, second, 0.05)
+    assert summary["retest"]["three_way"] == pytest.approx(expect["three_way"])
+    assert summary["retest"]["kappa"] == pytest.approx(expect["kappa"], nan_ok=True)
+    ceiling = certificate_ceiling(read_manifest(out / "certify" / "first"))
+    counts = P.figure6_outcomes(*first, ceiling)["counts"]
+    assert {k: summary["figure6"][k] for k in counts} == counts
+    swapped = P.figure6_outcomes(first[1], first[0], ceiling)["counts"]   # MME and WE exchanged is caught
+    assert (swapped["mme_wins"], swapped["we_wins"]) == (counts["we_wins"], counts["mme_wins"])
+    if counts["mme_wins"] != counts["we_wins"]:
+        assert {k: summary["figure6"][k] for k in swapped} != swapped
+    text = (out / "figure6_study.md").read_text()
+    three = summary["retest"]["three_way"]
+    assert f"for {three['k']}/{three['n']} = {three['rate']:.3f}" in text
+    assert f"MME wins on {counts['mme_wins']}, WE wins on {counts['we_wins']}" in text
+    for name in ("figure6.png", "figure6.csv", "figure6_study.json"):
+        assert (out / name).stat().st_size > 0
+    assert json.loads((out / "figure6_study.json").read_text())["checkpoint_sha256"] == summary["checkpoint_sha256"]
+
+
+def test_a_rerun_resumes_to_the_same_summary(checkpoint, study, tmp_path):
+    out, summary = study
+    again = figure6_study(checkpoint, out, overrides=OVERRIDES, progress=False, log=None)
+    drop = lambda s: {k: v for k, v in s.items() if k != "times"}  # noqa: E731
+    assert json.dumps(drop(again), sort_keys=True) == json.dumps(drop(summary), sort_keys=True)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cert-n", "0"], "--cert-n"),
+    (["--cert-every", "abc"], "--cert-every"),
+    (["--profile", "nope"], "--profile"),
+])
+def test_bad_options_are_one_line_errors_and_write_nothing(checkpoint, tmp_path, args, message):
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "verify", "figure6", str(checkpoint), "--out", str(out),
+                           *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert message in lines[-1] and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_a_missing_checkpoint_is_named(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "verify", "figure6", str(tmp_path / "none.pt"), "--out",
+                           str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "none.pt" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
