@@ -23,6 +23,7 @@ from drt_min.atomic import atomic_save_figure, atomic_write_text
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy, certified_radii
 from drt_min.errors import UserError, check_output_dir, child_path
 from drt_min.results import Row, check_labels, read_certificates, read_manifest, read_tsv
+from drt_min.seeding import numpy_stream
 from drt_min.smoothing import max_certifiable_radius
 
 __all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_comparison",
@@ -59,7 +60,7 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
     1 where no image is discordant), ``acr_diff`` and its 95% bootstrap interval ``acr_ci``.
     """
     out = []
-    rng = np.random.default_rng(seed)
+    rng = numpy_stream(seed, "compare:bootstrap")
     for protocol in protocols:
         drt = _certificates(drt_dir, protocol)
         ctl = _certificates(control_dir, protocol)

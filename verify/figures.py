@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from drt_min.atomic import atomic_open, atomic_save_figure
+from drt_min.seeding import numpy_stream
 from theory import statistical as stat
 from theory.smoothing import clopper_pearson_lower
 
@@ -62,7 +63,7 @@ class Figure4Settings:
 def _figure4_data(settings: Figure4Settings, progress=None) -> list[tuple]:
     """Rows (N, instance, a, b, lambda1, lambda2, ratio, r_WE, r_MME, r_MME - r_WE)."""
     rows = []
-    rng = np.random.default_rng(settings.seed)
+    rng = numpy_stream(settings.seed, "figures:figure4")
     chunk = 20
     for n_models in settings.num_models:
         for start in range(0, settings.instances, chunk):

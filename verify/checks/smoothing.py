@@ -35,11 +35,12 @@ from scipy import integrate, optimize
 from scipy.special import expit, softmax
 from scipy.stats import norm
 
+from drt_min.seeding import numpy_stream
 from theory import smoothing as sm
 from verify.stats import FALSE_ALARM, hoeffding_halfwidth
 
 from . import Check, CheckOutcome, Mutation, Profile
-from ._common import instance_count, mutation, outcome, seeded_rng
+from ._common import instance_count, mutation, outcome
 
 __all__ = ["CHECKS", "Piecewise", "SigmoidNet1D", "hessian_bound_1d", "piecewise_second_derivative",
            "quad_second_derivative", "stein_interval", "bernstein_halfwidth", "Partition", "random_partition",
@@ -168,7 +169,7 @@ def hessian_bound_1d(f, sigma: float, xs, breaks=(), width: float = 1.0) -> tupl
 @functools.lru_cache(maxsize=8)
 def _hessians_1d(profile: Profile, seed: int, ranged: bool) -> HessianSample:
     """Random functions on R with values in [0, 1] (or a random [a, b] when ``ranged``)."""
-    rng = seeded_rng(seed, f"hess1d{ranged}")
+    rng = numpy_stream(seed, f"hess1d{ranged}")
     kinds = ("step", "interval", "piecewise", "sigmoid", "sigmoid_net")
     family, worst, errors, evals, widths = [], [], [], 0, []
     for i in range(profile.instances):
@@ -320,7 +321,7 @@ def _planar_instance(rng, kind, sigma):
 
 @functools.lru_cache(maxsize=4)
 def _hessians_2d(profile: Profile, seed: int) -> HessianSample:
-    rng = seeded_rng(seed, "hess2d")
+    rng = numpy_stream(seed, "hess2d")
     kinds = ("box", "halfspace", "ball", "band", "sigmoid_net")
     family, worst, extremal, errors, evals = [], [], [], [], 0
     for i in range(instance_count(profile, 3, low=10)):
@@ -442,7 +443,7 @@ class SteinSample:
 
 @functools.lru_cache(maxsize=4)
 def _stein(profile: Profile, seed: int) -> SteinSample:
-    rng = seeded_rng(seed, "stein")
+    rng = numpy_stream(seed, "stein")
     kinds = ("extremal", "halfspace", "box", "ball", "sigmoid_net", "extremal_complement")
     count = instance_count(profile, 5, low=6)
     delta = FALSE_ALARM / count
@@ -540,7 +541,7 @@ def _thm2_ab(profile, seed, width_factor=lambda a, b: b - a, scale=1.0):
 def _margins_1d(profile: Profile, seed: int) -> HessianSample:
     """f_a - f_b for f_a, f_b >= 0, f_a + f_b <= 1: piecewise-constant pairs (closed form) and 3-class
     softmax networks (quadrature)."""
-    rng = seeded_rng(seed, "margin1d")
+    rng = numpy_stream(seed, "margin1d")
     family, worst, errors, evals = [], [], [], 0
     for i in range(profile.instances):
         sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(3))))
@@ -592,7 +593,7 @@ def _thm2_margin(profile, seed, kappa_fn=lambda s: sm.margin_smoothness_constant
 def _propB4(profile, seed, claimed=None, universal_upper=False, literal_iff=False):
     """The step's smoothed g has ``sup |g''| = phi(1)/sigma^2``, attained at x = -sigma (quadrature), and the
     best universal constant is 2 phi(1)/sigma^2 > it (the extremal function): a lower bound only."""
-    rng = seeded_rng(seed, "propB4")
+    rng = numpy_stream(seed, "propB4")
     claim = float(sm.step_smoothness_lower_bound(1.0)) if claimed is None else claimed
     problems, evals = [], 0
     for sigma in np.exp(rng.uniform(np.log(0.1), np.log(3), instance_count(profile, 6))):
@@ -680,7 +681,7 @@ def _lemA1(profile, seed, radius_fn=None):
     """Lemma A.1 on linear classifiers in d = 1-50: two-class half-spaces (the radius equals the distance D;
     the smoothed class flips just beyond it) and C-class parallel partitions (no flip inside the radius,
     searched along the worst direction, on which alone the probabilities depend)."""
-    rng = seeded_rng(seed, "lemA1")
+    rng = numpy_stream(seed, "lemA1")
     radius_fn = radius_fn or (lambda pa, pb, s, p: sm.cohen_radius(pa, pb, s))
     problems, ratios, count = [], [], instance_count(profile, 2)
     for i in range(count):
@@ -791,7 +792,7 @@ def _propC1(profile, seed, factor=1.0):
 
     Exact vote probabilities; the attack must neither flip the prediction within the radius nor push
     ``p_y0(x0 + delta)`` below ``Phi(Phi^{-1}(p) - |delta|/sigma)`` (the Lipschitz property behind it)."""
-    rng = seeded_rng(seed, "propC1")
+    rng = numpy_stream(seed, "propC1")
     count = instance_count(profile, 5)
     problems, certified = [], 0
     for i in range(count):
@@ -824,7 +825,7 @@ def _def5(profile, seed, vote_fn=None, predict_fn=None):
     """Definition 5: the EBS vote probability of hard votes (theory's estimator on Monte-Carlo noise) is the
     exact ``P(M(x + eps) = j)``; two-sided Clopper-Pearson per class, Bonferroni over instances and classes.
     The EBS prediction of the exact probabilities is their argmax."""
-    rng = seeded_rng(seed, "def5")
+    rng = numpy_stream(seed, "def5")
     vote_fn = vote_fn or sm.ebs_vote_probability
     predict_fn = predict_fn or sm.ebs_predict
     count = instance_count(profile, 6)
@@ -916,7 +917,7 @@ def _band_instance(rng, n, sigma):
 def _band_ensembles(profile: Profile, seed: int, n_members: int):
     """Random soft-smoothed band/half-space ensembles with their margins, gradients and radius brackets; the
     first is the extremal band (y0 inside (-sigma, sigma): margin Hessian -2 beta* at the centre)."""
-    rng = seeded_rng(seed, f"cor23-{n_members}")
+    rng = numpy_stream(seed, f"cor23-{n_members}")
     out = []
     for i in range(instance_count(profile, 3)):
         sigma = float(np.exp(rng.uniform(np.log(0.1), np.log(2))))
@@ -1053,7 +1054,7 @@ def _eq8_instances(rng, count):
 
 @functools.lru_cache(maxsize=4)
 def _eq8_data(profile: Profile, seed: int):
-    rng = seeded_rng(seed, "eq8")
+    rng = numpy_stream(seed, "eq8")
     rows = []
     for ens in _eq8_instances(rng, instance_count(profile, 4)):
         sigma = float(np.exp(rng.uniform(np.log(0.2), np.log(2))))
@@ -1066,7 +1067,7 @@ def _eq8(profile, seed, up_scale=1.0, down_scale=1.0, weighted=True, approx=None
     """Eq. (8): ``E f_WE(x + eps) = sum_j w_j g_j/|w|`` exactly (quadrature, and theory's
     ``soft_we_confidence`` on Monte-Carlo noise within a Hoeffding interval), and the vote probability
     differs from it by less than ``1 - 1/C`` above and ``1/2`` below (suprema approached by pinned cases)."""
-    rng = seeded_rng(seed, "eq8-mc")
+    rng = numpy_stream(seed, "eq8-mc")
     rows = _eq8_data(profile, seed)
     problems, gaps_up, gaps_down = [], [], []
     n = max(2000, profile.samples // 4)

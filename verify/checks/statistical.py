@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import integrate, special, stats
 
+from drt_min.seeding import numpy_stream
 from theory import statistical as stat
 from theory.smoothing import clopper_pearson_lower, clopper_pearson_upper
 from verify.stats import FALSE_ALARM
@@ -327,7 +328,7 @@ def _fixed_asymmetric() -> list[Scenario]:
 
 
 def general_scenarios(count: int, seed: int) -> list[Scenario]:
-    rng = np.random.default_rng([seed, 6])
+    rng = numpy_stream(seed, "statistical:general-scenarios")
     kinds = rng.choice(_SYMMETRIC_KINDS, size=count)
     return _fixed_general() + [_random_scenario(rng, str(k)) for k in kinds]
 
@@ -343,7 +344,7 @@ def _fixed_uniform() -> list[Scenario]:
 
 
 def uniform_scenarios(count: int, seed: int) -> list[Scenario]:
-    rng = np.random.default_rng([seed, 8])
+    rng = numpy_stream(seed, "statistical:uniform-scenarios")
     return _fixed_uniform() + [_random_scenario(rng, "uniform") for _ in range(count)]
 
 
@@ -415,7 +416,7 @@ def _family(name: str, profile: Profile, seed: int) -> tuple[tuple[Scenario, Tal
         "u_shaped": lambda: [_u_shaped(sc) for sc in uniform_scenarios(profile.instances, seed)],
     }
     scenarios = makers[name]()
-    rng = np.random.default_rng([seed, 4, len(name)])
+    rng = numpy_stream(seed, "statistical:ensemble", len(name))
     samples = _ensemble_samples(profile)
     return tuple((sc, _tally(sc, samples, rng)) for sc in scenarios)
 
@@ -625,7 +626,7 @@ def _run_lemma_d2(strict: bool = False, use_p: bool = True, flipped: bool = Fals
 
 def _lemma_d1_laws(count: int, seed: int, symmetric: bool = True) -> list[Law]:
     """Random laws symmetric about a positive mean (or, with ``symmetric=False``, skewed ones)."""
-    rng = np.random.default_rng([seed, 1])
+    rng = numpy_stream(seed, "statistical:lemma-d1-laws")
     fixed = [Law("three_point", 1.0, 1.0, 0.2), Law("three_point", 0.5, 0.5, 1.0), Law("uniform", 1.0, 0.5),
              Law("two_point", 1.0, 2.0)]
     if not symmetric:
@@ -771,11 +772,11 @@ def _summaries(law: Law, lam: float, w: np.ndarray, f: np.ndarray) -> dict:
 
 
 @functools.lru_cache(maxsize=16)
-def _moment_instances(profile: Profile, seed: int, kinds: tuple[str, ...], tag: int,
+def _moment_instances(profile: Profile, seed: int, kinds: tuple[str, ...], stream: str,
                       symmetric: bool = True) -> tuple[_MomentInstance, ...]:
     """Random laws centred in [0.2, 0.8] inside [0, 1], N in 1..10 (N = 1 for every fourth), lam, weights;
     f (S, N) drawn from the law and reduced to summaries (cached, so mutations reuse the samples)."""
-    rng = np.random.default_rng([seed, tag])
+    rng = numpy_stream(seed, stream)
     out = []
     for i in range(profile.instances):
         kind = kinds[i % len(kinds)]
@@ -809,7 +810,9 @@ def _lemma_d3_claims(var1_scale=1.0, mean2_offset=2.0, upper=4.0, lower=2.0):
 
 def _run_lemma_d3(symmetric=True, **kw):
     kinds = _SYMMETRIC_KINDS if symmetric else ("asym_beta",)
-    return lambda profile, seed: _moment_check(_moment_instances(profile, seed, kinds, 3, symmetric),
+    instances = functools.partial(_moment_instances, kinds=kinds, stream="statistical:lemma-d3-moments",
+                                  symmetric=symmetric)
+    return lambda profile, seed: _moment_check(instances(profile, seed),
                                                _lemma_d3_claims(**kw))
 
 
@@ -831,7 +834,8 @@ def _lemma_d5_claims(var1_denominator=12.0, exact_var2=True, mean1_half=0.5):
 
 
 def _run_lemma_d5(**kw):
-    return lambda profile, seed: _moment_check(_moment_instances(profile, seed, ("uniform",), 5),
+    return lambda profile, seed: _moment_check(_moment_instances(profile, seed, ("uniform",),
+                                                                         "statistical:lemma-d5-moments"),
                                                _lemma_d5_claims(**kw))
 
 
@@ -843,7 +847,8 @@ def _fact_d1_claims(scale=1.0, shift=0):
 
 
 def _run_fact_d1(**kw):
-    return lambda profile, seed: _moment_check(_moment_instances(profile, seed, ("uniform",), 7),
+    return lambda profile, seed: _moment_check(_moment_instances(profile, seed, ("uniform",),
+                                                                         "statistical:fact-d1-moments"),
                                                _fact_d1_claims(**kw))
 
 
@@ -884,7 +889,7 @@ def _comparison_check(instances, describe, labels=("decided 'WE better'", "decid
 
 
 def _corollary5_points(profile: Profile, seed: int, c1_sqrt_n: bool = False, c2_sqrt_n: bool = True):
-    rng = np.random.default_rng([seed, 5])
+    rng = numpy_stream(seed, "statistical:corollary5")
     for i in range(profile.instances):
         kind = str(_SYMMETRIC_KINDS[i % len(_SYMMETRIC_KINDS)])
         mu = float(rng.uniform(0.55, 0.95))
@@ -926,7 +931,7 @@ def _uniform_parameters(rng: np.random.Generator):
 
 
 def _corollary6_points(profile: Profile, seed: int, scale1: float = 12.0, scale2: float = 12.0):
-    rng = np.random.default_rng([seed, 61])
+    rng = numpy_stream(seed, "statistical:corollary6")
     for _ in range(profile.instances):
         a, b, mu, lam2 = _uniform_parameters(rng)
         n = int(rng.integers(1, 31))
@@ -953,7 +958,7 @@ def _run_corollary6_bullets(scale1=12.0, scale2=12.0):
 
 def _corollary6_bullet3_points(profile: Profile, seed: int, scale: float = 12.0):
     """Premise ``N > scale (1 - B(lam2)/mu)^-2 - 2``; claim: Eq. (50) >= Eq. (49) for every lam1 and weights."""
-    rng = np.random.default_rng([seed, 63])
+    rng = numpy_stream(seed, "statistical:corollary6-bullet3")
     ledger_example = (0.6, 1.0, 0.8, 0.25)  # N = 10 > 8.67 (printed premise), yet WE's certificate is larger
     for i in range(profile.instances + 1):
         a, b, mu, lam2 = ledger_example if i == 0 else _uniform_parameters(rng)
@@ -996,7 +1001,7 @@ def _run_corollary6_bullet3(scale=12.0):
 
 def _lemma_d4(profile: Profile, seed: int, c_scale: float = 1.0) -> CheckOutcome:
     """Lemma D.4, Eq. (46): ratio < C iff lam1/lam2 < threshold(C), on random (mu, lam1, lam2, C) with C up to 3."""
-    rng = np.random.default_rng(seed)
+    rng = numpy_stream(seed, "statistical:lemma-d4")
     n = profile.samples
     lam1, lam2 = np.exp(rng.uniform(-4, 2, size=(2, n)))
     lo = np.maximum(stat.confidence_level(lam1), stat.confidence_level(lam2))
