@@ -12,20 +12,19 @@ module (and ``verify.report``) does not load it.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from drt_min.atomic import atomic_open, atomic_save_figure
+from drt_min.atomic import atomic_save_figure
+from drt_min.csvtable import write_csv
 from drt_min.seeding import numpy_stream
 from theory import statistical as stat
 from theory.smoothing import clopper_pearson_lower
 
-__all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius",
-           "write_csv"]
+__all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius"]
 
 
 def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
@@ -35,14 +34,6 @@ def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
     """
     lower = clopper_pearson_lower(k, n, alpha)
     return np.where(lower > 0.5, sigma * stats.norm.ppf(np.clip(lower, 0.5, 1.0)), 0.0)
-
-
-def write_csv(path, header: list[str], rows) -> None:
-    """The package's CSV writer for data tables: a header row, then ``rows``, written atomically."""
-    with atomic_open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 @dataclass(frozen=True)

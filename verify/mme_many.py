@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from drt_min.atomic import atomic_save_figure
+from drt_min.csvtable import write_csv
 from drt_min.seeding import numpy_stream
-from verify.figures import write_csv
 from theory import conditions as cd
 from verify.quadratic import QuadraticEnsemble, random_beta, random_ensemble, single_margin_coeffs
 from verify.trust_region import minimize_quadratic_on_ball, quadratic_robust_radius
