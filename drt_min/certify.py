@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
-from drt_min.errors import UserError, check_output_dir
+from drt_min.errors import UserError, check_output_dir, check_sigma
 from drt_min.lock import DirectoryLock
 from drt_min.precision import for_precision
 from drt_min.smoothing import (
@@ -38,6 +38,7 @@ from drt_min.smoothing import (
     SELECTION,
     add_counts,
     certify_from_counts,
+    check_sampling_arguments,
     min_samples_to_certify,
     noisy_batches,
     nonfinite_error,
@@ -154,13 +155,8 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     ``precision`` 'bf16' certifies the bf16 classifier (:mod:`drt_min.precision`): the model's
     copy in bfloat16 on bfloat16 inputs; the manifest records it ('fp32' where absent).
     """
-    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise UserError(f"sigma must be > 0, got {sigma!r}")
-    for name, value in (("n0", n0), ("n", n), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise UserError(f"{name} must be an integer >= 1, got {value!r}")
-    if not 0 < alpha < 1:
-        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
+    check_sigma(sigma)
+    check_sampling_arguments(n0=n0, n=n, alpha=alpha, batch_size=batch_size)
     sigma, alpha, n0, n, batch_size, seed = float(sigma), float(alpha), int(n0), int(n), \
         int(batch_size), int(seed)
     device = torch.device(device)

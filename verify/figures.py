@@ -30,10 +30,10 @@ __all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figu
 def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
     """Certified radius ``sigma Phi^{-1}(pA_lower)`` from ``k`` of ``n`` correct samples; 0 when pA_lower <= 1/2.
 
-    ``pA_lower`` is the one-sided Clopper-Pearson bound (:func:`theory.smoothing.clopper_pearson_lower`).
+    ``pA_lower`` is the one-sided Clopper-Pearson bound (:func:`theory.smoothing.clopper_pearson_lower`), the
+    radius that of :func:`theory.statistical.certified_radius`.
     """
-    lower = clopper_pearson_lower(k, n, alpha)
-    return np.where(lower > 0.5, sigma * stats.norm.ppf(np.clip(lower, 0.5, 1.0)), 0.0)
+    return stat.certified_radius(sigma, clopper_pearson_lower(k, n, alpha))
 
 
 @dataclass(frozen=True)
