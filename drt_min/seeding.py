@@ -39,7 +39,7 @@ NAMED_STREAMS: dict[str, tuple[int, ...]] = {
     "drt:pairwise-gd": (),
     "drt:gd-cosine": (),
     "statistical:lemma-d4": (),
-    # verify/checks/statistical.py and verify/mme_many.py
+    # verify/checks/statistical_*.py and verify/mme_many.py
     "statistical:lemma-d1-laws": (1,),
     "statistical:lemma-d3-moments": (3,),
     "statistical:ensemble": (4,),  # drawn with the extra key len(scenario family name)
