@@ -5,7 +5,7 @@ Statements (ledger ids): Definition 6 (``def6``), Theorem 5 (``thm5``) and Corol
 
 Ground truth:
 
-- Linear members (:class:`verify.checks.smoothing.Partition`, partitions along one direction): smoothed
+- Linear members (:class:`verify.checks.smoothing_linear.Partition`, partitions along one direction): smoothed
   probabilities are Phi of signed distances, so Definition 6 is evaluated by the letter and Theorem 5's radius
   is attacked in the span of the members' directions (along the members' normals, their sums and differences,
   random directions, then Nelder-Mead).
@@ -25,7 +25,7 @@ from theory import strategies as sg
 
 from . import Check
 from ._common import instance_count, mutation, outcome
-from .smoothing import Partition, random_partition
+from .smoothing_linear import Partition, random_partition
 
 __all__ = ["CHECKS", "eas_margin", "eas_attack", "cor4_truth"]
 
