@@ -16,14 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory._validation import (as_array, require_integer_at_least, require_nonnegative, require_positive,
+                                require_probability)
 from theory.smoothing import cohen_radius_lower
-from theory._validation import (
-    as_array,
-    require_integer_at_least,
-    require_nonnegative,
-    require_positive,
-    require_probability,
-)
 
 __all__ = [
     "confidence_level",

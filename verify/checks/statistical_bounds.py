@@ -63,43 +63,42 @@ def _level(sc: Scenario) -> float:
     return sc.lam / (1 + sc.lam)
 
 
-def _prop_d1_bound(scale: float = 1.0, use_p: bool = True):
+def _bound_above_level(penalty_of, scale: float = 1.0, use_p: bool = True):
+    """The claim ``Pr(correct) >= 1 - p - penalty`` where ``mu > B(lam)`` (None elsewhere: the bounds need it),
+    with ``penalty_of(sc, mu, level)``; perturbed by ``scale`` (the penalty scaled) and ``use_p=False`` (p
+    dropped). (Scaling by 1 or 0.5 is exact, so the unperturbed claims are the bounds as written.)"""
     def bound(sc):
         mu, level = law_mean(sc.law), _level(sc)
         if mu <= level:
             return None
-        return (1 - (sc.p if use_p else 0.0)) - scale * law_var(sc.law) / (2 * (mu - level) ** 2)
+        return (1 - (sc.p if use_p else 0.0)) - scale * penalty_of(sc, mu, level)
     return bound
+
+
+def _prop_d1_bound(scale: float = 1.0, use_p: bool = True):
+    """Proposition D.1: penalty ``s^2 / (2 (mu - B(lam3))^2)``."""
+    return _bound_above_level(lambda sc, mu, level: law_var(sc.law) / (2 * (mu - level) ** 2), scale, use_p)
 
 
 def _theorem6_bound(scale: float = 1.0, use_p: bool = True):
-    def bound(sc):
-        mu, level = law_mean(sc.law), _level(sc)
-        if mu <= level:
-            return None
-        penalty = 1 - sc.p - float(stat.we_bound(sc.p, mu, math.sqrt(law_var(sc.law)), sc.lam, sc.w))
-        return (1 - (sc.p if use_p else 0.0)) - scale * penalty
-    return bound
+    """Theorem 6 (:func:`theory.statistical.we_bound`)."""
+    def penalty(sc, mu, level):
+        return 1 - sc.p - float(stat.we_bound(sc.p, mu, math.sqrt(law_var(sc.law)), sc.lam, sc.w))
+    return _bound_above_level(penalty, scale, use_p)
 
 
 def _theorem7_bound(scale: float = 1.0, use_p: bool = True):
-    def bound(sc):
-        mu, level = law_mean(sc.law), _level(sc)
-        if mu <= level:
-            return None
+    """Theorem 7 (:func:`theory.statistical.mme_bound`) with ``s_f^2 = Var(min_i f_i)``."""
+    def penalty(sc, mu, level):
         s_f = math.sqrt(law_min_var(sc.law, sc.n_members) + 1e-11)  # quadrature error on the safe side
-        penalty = 1 - sc.p - float(stat.mme_bound(sc.p, mu, s_f, sc.lam))
-        return (1 - (sc.p if use_p else 0.0)) - scale * penalty
-    return bound
+        return 1 - sc.p - float(stat.mme_bound(sc.p, mu, s_f, sc.lam))
+    return _bound_above_level(penalty, scale, use_p)
 
 
 def _hoeffding_bound(exponent_scale: float = 1.0):
-    def bound(sc):
-        mu, level = law_mean(sc.law), _level(sc)
-        if mu <= level:
-            return None
-        return 1 - sc.p - math.exp(-2 * exponent_scale * (mu - level) ** 2 / float(stat.weight_ratio(sc.w)))
-    return bound
+    """The Hoeffding remark after Theorem 6: penalty ``exp(-2 (mu - B(lam1))^2 / d_w)``."""
+    return _bound_above_level(lambda sc, mu, level: math.exp(-2 * exponent_scale * (mu - level) ** 2
+                                                             / float(stat.weight_ratio(sc.w))))
 
 
 def _symmetric_run(model: str, bound_of):
