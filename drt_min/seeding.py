@@ -1,8 +1,9 @@
 """Seeds of every random stream: a base seed and a stream name, never offsets added by hand.
 
-Every random number of the package (training, certification, the checks and figures of ``verify``)
+Every random stream of the package (training, certification, the checks and figures of ``verify``)
 comes from one of three derivations, each fixed because results on record depend on its exact
-values:
+values (``verify/crosscheck`` still seeds numpy itself, with :func:`derive_seed` or a given seed;
+the fixed probe inputs of :func:`drt_min.checkpoint.check_forward` use ``manual_seed(0)``):
 
 * :func:`derive_seed` (SHA-256 of ``"/".join(parts)``): the torch streams of training:
   initialisation ``(seed, "init")``, data order ``(seed, "order", epoch)``, training noise
