@@ -22,6 +22,7 @@ import platform
 import sys
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ from tqdm.auto import tqdm
 
 from drt_min import results as res
 from drt_min.ensemble import eas_certify, normalize_weights, protocol_names, protocol_votes
-from drt_min.errors import UserError, check_output_dir
+from drt_min.errors import UserError, check_output_dir, check_sigma
 from drt_min.lock import DirectoryLock
 from drt_min.precision import for_precision
 from drt_min.smoothing import (
@@ -38,6 +39,7 @@ from drt_min.smoothing import (
     SELECTION,
     add_counts,
     certify_from_counts,
+    check_sampling_arguments,
     min_samples_to_certify,
     noisy_batches,
     nonfinite_error,
@@ -136,6 +138,115 @@ def certificates_from_counts(counts: np.ndarray, *, n: int, alpha: float, sigma:
             np.concatenate([radius, eas_radius[:, None]], axis=1))
 
 
+def _checked_indices(indices, images, labels) -> list[int]:
+    """``indices`` as a list of distinct ints that index ``images`` (and ``labels`` matches them)."""
+    all_indices = [int(i) for i in indices]
+    if not all_indices:
+        raise UserError("no images to certify")
+    if len(set(all_indices)) != len(all_indices):
+        raise UserError("image indices must be distinct")
+    if min(all_indices) < 0 or max(all_indices) >= len(images) or len(labels) != len(images):
+        raise UserError(f"image indices must lie in [0, {len(images)}) and labels match images")
+    return all_indices
+
+
+def _ensemble_shape(model, image: torch.Tensor) -> tuple[int, int]:
+    """(members N, classes C) of ``model`` from one forward of ``image`` (1, *input_shape)."""
+    if hasattr(model, "eval"):
+        model.eval()
+    with torch.inference_mode():
+        probe = model(image)
+    if probe.dim() != 3 or probe.shape[0] != 1:
+        raise UserError(f"the model must return logits (B, N, C), got {tuple(probe.shape)}")
+    return int(probe.shape[1]), int(probe.shape[2])
+
+
+def _warn_if_protocols_never_certify(n: int, alpha: float, num_members: int) -> None:
+    """Warn when ``n`` samples cannot certify at ``alpha``, or EAS's members at ``alpha / N``."""
+    warn_if_never_certifies(n, alpha)
+    if num_members > 1 and n >= min_samples_to_certify(alpha) and n < min_samples_to_certify(
+            alpha / num_members):
+        warn_if_never_certifies(n, alpha / num_members)
+
+
+def _cuda_record(device: torch.device) -> dict[str, Any]:
+    """The CUDA device and its TF32 settings: float32 convolutions run in TF32 where cuDNN allows
+    it (PyTorch's default), which the manifest records."""
+    return {"name": torch.cuda.get_device_name(device),
+            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+            "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32}
+
+
+class _RunManifest:
+    """The manifest of a certification run as it goes: resumed or started, running (``elapsed_s``
+    rewritten every :data:`ELAPSED_EVERY_S`, so that a killed run keeps it), complete or stopped.
+
+    Opening it decides the resume: :func:`drt_min.results.resume_prefix` checks an existing run
+    with the same settings (before any write) and gives the images already done."""
+
+    def __init__(self, run_dir: pathlib.Path, manifest: dict[str, Any], protocols: list[str]):
+        self.run_dir, self.manifest = run_dir, manifest
+        self.done = res.resume_prefix(run_dir, manifest)
+        res.remove_stale_temporaries(run_dir, protocols)  # of a killed process; the lock is ours
+        self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
+        # every segment counts, also a killed one: the running manifest is rewritten as it goes
+        self.elapsed_before = float(previous.get("elapsed_s", 0.0))
+        self.running = {**manifest, "status": "running", "started": self.started,
+                        "resumed_at_image": self.done}
+        res.write_manifest(run_dir, {**self.running, "elapsed_s": self.elapsed_before})
+
+    def start_clock(self) -> None:
+        self.t_run = self.last_saved = time.perf_counter()
+
+    def tick(self) -> None:
+        """Rewrite the running manifest's ``elapsed_s`` when :data:`ELAPSED_EVERY_S` have passed."""
+        if time.perf_counter() - self.last_saved >= ELAPSED_EVERY_S:
+            self.last_saved = time.perf_counter()
+            self.stopped()
+
+    def complete(self) -> None:
+        res.write_manifest(self.run_dir, {**self.manifest, "status": "complete", "started": self.started,
+                                          "resumed_at_image": self.done,
+                                          "finished": datetime.now(timezone.utc).isoformat(
+                                              timespec="seconds"),
+                                          "elapsed_s": self._elapsed()})
+
+    def stopped(self) -> None:
+        """The running manifest with the time spent so far (also what an interrupted run leaves)."""
+        res.write_manifest(self.run_dir, {**self.running, "elapsed_s": self._elapsed()})
+
+    def _elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.t_run
+
+
+def _certified_chunks(model, images: torch.Tensor, indices: list[int], images_per_chunk: int, *,
+                      alpha: float, **votes):
+    """Per chunk of ``images_per_chunk`` images (on the device, dataset ``indices``): the chunk's
+    indices, the (prediction, radius) of every protocol (K, P) and the seconds per image.
+    ``votes`` are the settings of :func:`count_votes` (sigma, n0, n, seed, batch size, ...)."""
+    for start in range(0, len(indices), images_per_chunk):
+        chunk = indices[start:start + images_per_chunk]
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            counts = count_votes(model, images[start:start + len(chunk)], chunk, **votes)
+            counts = counts.cpu().numpy()  # the one wait for the device per chunk
+        prediction, radius = certificates_from_counts(counts, n=votes["n"], alpha=alpha, sigma=votes["sigma"])
+        yield chunk, prediction, radius, (time.perf_counter() - t0) / len(chunk)
+
+
+def _append_rows(appenders: dict, protocols: list[str], chunk: list[int], labels_np: np.ndarray,
+                 prediction: np.ndarray, radius: np.ndarray, per_image: float) -> None:
+    """One TSV row per image of ``chunk`` and protocol: (idx, label, predict, radius, correct, time)."""
+    for p_i, name in enumerate(protocols):
+        rows = []
+        for k, idx in enumerate(chunk):
+            label = int(labels_np[idx])
+            pred = int(prediction[k, p_i])
+            rows.append(res.Row(idx, label, pred, float(radius[k, p_i]), int(pred == label), per_image))
+        appenders[name].write(rows)
+
+
 def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batch_size, seed,
                     out_dir, device, weights=None, manifest_extra=None, progress=True,
                     shard=None, precision: str = "fp32") -> dict[str, pathlib.Path]:
@@ -154,23 +265,12 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     ``precision`` 'bf16' certifies the bf16 classifier (:mod:`drt_min.precision`): the model's
     copy in bfloat16 on bfloat16 inputs; the manifest records it ('fp32' where absent).
     """
-    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise UserError(f"sigma must be > 0, got {sigma!r}")
-    for name, value in (("n0", n0), ("n", n), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise UserError(f"{name} must be an integer >= 1, got {value!r}")
-    if not 0 < alpha < 1:
-        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
+    check_sigma(sigma)
+    check_sampling_arguments(n0=n0, n=n, alpha=alpha, batch_size=batch_size)
     sigma, alpha, n0, n, batch_size, seed = float(sigma), float(alpha), int(n0), int(n), \
         int(batch_size), int(seed)
     device = torch.device(device)
-    all_indices = [int(i) for i in indices]
-    if not all_indices:
-        raise UserError("no images to certify")
-    if len(set(all_indices)) != len(all_indices):
-        raise UserError("image indices must be distinct")
-    if min(all_indices) < 0 or max(all_indices) >= len(images) or len(labels) != len(images):
-        raise UserError(f"image indices must lie in [0, {len(images)}) and labels match images")
+    all_indices = _checked_indices(indices, images, labels)
     shard = parse_shard(shard)
     if shard is None:
         my_indices, run_dir = all_indices, pathlib.Path(out_dir)
@@ -182,21 +282,11 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
         manifest_extra = json.loads(json.dumps(manifest_extra))
 
     model = for_precision(model, precision)
-    if hasattr(model, "eval"):
-        model.eval()
-    with torch.inference_mode():
-        probe = model(images[all_indices[0]:all_indices[0] + 1].to(device))
-    if probe.dim() != 3 or probe.shape[0] != 1:
-        raise UserError(f"the model must return logits (B, N, C), got {tuple(probe.shape)}")
-    num_members, num_classes = int(probe.shape[1]), int(probe.shape[2])
+    num_members, num_classes = _ensemble_shape(model, images[all_indices[0]:all_indices[0] + 1].to(device))
     w = normalize_weights(weights, num_members)
     ebs = protocol_names(num_members)
     protocols = ebs + ["eas"]
-
-    warn_if_never_certifies(n, alpha)
-    if num_members > 1 and n >= min_samples_to_certify(alpha) and n < min_samples_to_certify(
-            alpha / num_members):
-        warn_if_never_certifies(n, alpha / num_members)
+    _warn_if_protocols_never_certify(n, alpha, num_members)
 
     manifest = {
         "sigma": sigma, "n0": n0, "n": n, "alpha": alpha, "seed": seed, "noise_block": NOISE_BLOCK,
@@ -210,25 +300,15 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
                    "torch.Generator seeded by drt_min.seeding.stream_seed(seed, idx, phase, b)",
     }
     if device.type == "cuda":
-        # float32 convolutions run in TF32 where cuDNN allows it (PyTorch's default): recorded
-        manifest["cuda"] = {"name": torch.cuda.get_device_name(device),
-                            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
-                            "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32}
+        manifest["cuda"] = _cuda_record(device)
     check_output_dir(run_dir, "--out")
     run_dir.mkdir(parents=True, exist_ok=True)
     # one process per directory: a second one fails here, naming the holder, and touches nothing
     lock = DirectoryLock(run_dir, "--out")
     try:
-        done = res.resume_prefix(run_dir, manifest)  # checks an existing run before any write
-        res.remove_stale_temporaries(run_dir, protocols)  # of a killed process; the lock is ours
-        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        previous = res.read_manifest(run_dir) if (run_dir / res.MANIFEST).exists() else {}
-        # every segment counts, also a killed one: the running manifest is rewritten as it goes
-        elapsed_before = float(previous.get("elapsed_s", 0.0))
-        running = {**manifest, "status": "running", "started": started, "resumed_at_image": done}
-        res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before})
+        run = _RunManifest(run_dir, manifest, protocols)
         paths = {name: run_dir / f"{name}.tsv" for name in protocols}
-        todo = my_indices[done:]
+        todo = my_indices[run.done:]
         images_per_chunk = max(1, min(64, math.ceil(8 * batch_size / (n0 + n))))
         weights_t = torch.as_tensor(w, device=device)
         labels_np = np.asarray(torch.as_tensor(labels).cpu())
@@ -238,42 +318,20 @@ def certify_dataset(model, images, labels, indices, *, sigma, n0, n, alpha, batc
     except BaseException:
         lock.release()
         raise
-    t_run = last_saved = time.perf_counter()
+    run.start_clock()
     try:
-        with tqdm(total=len(my_indices), initial=done, unit="img", desc="certify",
+        with tqdm(total=len(my_indices), initial=run.done, unit="img", desc="certify",
                   disable=None if progress else True, dynamic_ncols=True) as bar:
-            for start in range(0, len(todo), images_per_chunk):
-                chunk = todo[start:start + images_per_chunk]
-                t0 = time.perf_counter()
-                with torch.inference_mode():
-                    x = todo_images[start:start + len(chunk)]
-                    counts = count_votes(model, x, chunk, sigma=sigma, n0=n0, n=n, seed=seed,
-                                         batch_size=batch_size, weights=weights_t,
-                                         num_protocols=len(ebs), num_classes=num_classes)
-                    counts = counts.cpu().numpy()  # the one wait for the device per chunk
-                prediction, radius = certificates_from_counts(counts, n=n, alpha=alpha, sigma=sigma)
-                per_image = (time.perf_counter() - t0) / len(chunk)
-                for p_i, name in enumerate(protocols):
-                    rows = []
-                    for k, idx in enumerate(chunk):
-                        label = int(labels_np[idx])
-                        pred = int(prediction[k, p_i])
-                        rows.append(res.Row(idx, label, pred, float(radius[k, p_i]),
-                                            int(pred == label), per_image))
-                    appenders[name].write(rows)
+            chunks = _certified_chunks(model, todo_images, todo, images_per_chunk, sigma=sigma, n0=n0, n=n,
+                                       alpha=alpha, seed=seed, batch_size=batch_size, weights=weights_t,
+                                       num_protocols=len(ebs), num_classes=num_classes)
+            for chunk, prediction, radius, per_image in chunks:
+                _append_rows(appenders, protocols, chunk, labels_np, prediction, radius, per_image)
                 bar.update(len(chunk))
-                if time.perf_counter() - last_saved >= ELAPSED_EVERY_S:
-                    last_saved = time.perf_counter()
-                    res.write_manifest(run_dir, {**running, "elapsed_s": elapsed_before
-                                                 + last_saved - t_run})
-        res.write_manifest(run_dir, {**manifest, "status": "complete", "started": started,
-                                     "resumed_at_image": done,
-                                     "finished": datetime.now(timezone.utc).isoformat(
-                                         timespec="seconds"),
-                                     "elapsed_s": elapsed_before + time.perf_counter() - t_run})
+                run.tick()
+        run.complete()
     except BaseException:
-        res.write_manifest(run_dir, {**running,
-                                     "elapsed_s": elapsed_before + time.perf_counter() - t_run})
+        run.stopped()
         raise
     finally:
         for a in appenders.values():

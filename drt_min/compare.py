@@ -21,8 +21,10 @@ from scipy.stats import binomtest
 
 from drt_min.atomic import atomic_save_figure, atomic_write_text
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy, certified_radii
+from drt_min.csvtable import write_csv
 from drt_min.errors import UserError, check_output_dir, child_path
 from drt_min.results import Row, check_labels, read_certificates, read_manifest, read_tsv
+from drt_min.seeding import numpy_stream
 from drt_min.smoothing import max_certifiable_radius
 
 __all__ = ["comparison_table", "paired_tests", "write_comparison", "plot_comparison",
@@ -59,7 +61,7 @@ def paired_tests(drt_dir: pathlib.Path, control_dir: pathlib.Path, protocols=("m
     1 where no image is discordant), ``acr_diff`` and its 95% bootstrap interval ``acr_ci``.
     """
     out = []
-    rng = np.random.default_rng(seed)
+    rng = numpy_stream(seed, "compare:bootstrap")
     for protocol in protocols:
         drt = _certificates(drt_dir, protocol)
         ctl = _certificates(control_dir, protocol)
@@ -99,7 +101,7 @@ def write_comparison(out: pathlib.Path, table: list[dict[str, Any]], *, sigma: f
     out.mkdir(parents=True, exist_ok=True)
     largest = max_certifiable_radius(n, alpha, sigma)
     head = ["ensemble", "protocol"] + [f"{r:.2f}" for r in radii] + ["ACR"]
-    csv_lines = [",".join(head)]
+    csv_rows = []
     md = [f"# DRT vs the rho1 = rho2 = 0 control (sigma = {sigma:g})", "",
           f"Certified accuracy (%) at L2 radius r on {table[0]['images']} test images, "
           f"n0 = {n0}, n = {n}, alpha = {alpha:g}. {description}".rstrip() +
@@ -110,8 +112,8 @@ def write_comparison(out: pathlib.Path, table: list[dict[str, Any]], *, sigma: f
         acc = [f"{100 * a:.1f}" for a in row["accuracy"]]
         md.append(f"| {row['ensemble']} | {row['protocol']} | " + " | ".join(acc) +
                   f" | {row['acr']:.3f} |")
-        csv_lines.append(",".join([row["ensemble"], row["protocol"]] +
-                                  [f"{a:.6f}" for a in row["accuracy"]] + [f"{row['acr']:.6f}"]))
+        csv_rows.append([row["ensemble"], row["protocol"]] + [f"{a:.6f}" for a in row["accuracy"]] +
+                        [f"{row['acr']:.6f}"])
     if paired:
         md += ["", "Paired comparison (same images, same noise). At each radius r: images certified "
                "(correct and radius >= r) by DRT only / by the control only, and McNemar's exact "
@@ -124,7 +126,7 @@ def write_comparison(out: pathlib.Path, table: list[dict[str, Any]], *, sigma: f
             lo, hi = row["acr_ci"]
             md.append(f"| {row['protocol']} | " + " | ".join(cells) +
                       f" | {row['acr_diff']:+.3f} [{lo:+.3f}, {hi:+.3f}] |")
-    atomic_write_text(out / "comparison.csv", "\n".join(csv_lines) + "\n")
+    write_csv(out / "comparison.csv", head, csv_rows, line_end="\n")
     if plot:
         plot_comparison(table, radii, out / "comparison.png", sigma=sigma, max_radius=largest,
                         paired=paired)

@@ -49,7 +49,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from drt_min.errors import UserError
+from drt_min.errors import UserError, check_alpha
 
 __all__ = [
     "TrainConfig",
@@ -294,8 +294,8 @@ def _validate(cfg: Any) -> None:
         raise UserError(f"--device must be auto, cpu, cuda or cuda:N, got {cfg.device!r}")
     if getattr(cfg, "cert_weights", ""):
         cfg.weights()
-    if hasattr(cfg, "cert_alpha") and not 0 < cfg.cert_alpha < 1:
-        raise UserError(f"--cert-alpha must lie in (0, 1), got {cfg.cert_alpha!r}")
+    if hasattr(cfg, "cert_alpha"):
+        check_alpha(cfg.cert_alpha, "--cert-alpha")
     if getattr(cfg, "shared_noise", True) is False and \
             (getattr(cfg, "rho1", 0) > 0 or getattr(cfg, "rho2", 0) > 0):
         raise UserError("DRT (rho1 or rho2 > 0) needs shared_noise: valid pairs are defined on "

@@ -16,15 +16,20 @@ import numpy as np
 from drt_min.errors import UserError
 from drt_min.results import Row
 
-__all__ = ["PAPER_RADII", "certified_radii", "certified_accuracy", "average_certified_radius"]
+__all__ = ["PAPER_RADII", "radius_if_correct", "certified_radii", "certified_accuracy", "average_certified_radius"]
 
 #: The radii of the paper's MNIST tables (Table 1): 0, 0.25, ..., 2.5.
 PAPER_RADII = tuple(0.25 * i for i in range(11))
 
 
+def radius_if_correct(row: Row) -> float:
+    """The certified radius of a correct prediction, 0 for a wrong one or an abstention."""
+    return row.radius if row.correct else 0.0
+
+
 def certified_radii(rows: Sequence[Row]) -> np.ndarray:
-    """Per row: the certified radius of a correct prediction, 0 otherwise (the terms of the ACR)."""
-    return np.array([r.radius if r.correct else 0.0 for r in rows], dtype=float)
+    """Per row: :func:`radius_if_correct` (the terms of the ACR)."""
+    return np.array([radius_if_correct(r) for r in rows], dtype=float)
 
 
 def certified_accuracy(rows: Sequence[Row], radius: float) -> float:
@@ -38,4 +43,5 @@ def average_certified_radius(rows: Sequence[Row]) -> float:
     """Mean over ``rows`` of the radius where the prediction is correct, 0 where it is not."""
     if not rows:
         raise UserError("average certified radius of no rows")
-    return sum(r.radius for r in rows if r.correct) / len(rows)
+    # a Python sum in row order, as the ACRs on record were summed (the added zeros change nothing)
+    return sum(radius_if_correct(r) for r in rows) / len(rows)

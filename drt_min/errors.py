@@ -11,6 +11,10 @@ library exceptions that signal bad input (an unpicklable or truncated checkpoint
 invalid JSON, an unwritable path) are turned into a :class:`UserError` where the file is read or
 written, not by a catch-all.
 
+The certification settings that enter from the user (the command line, :class:`drt_min.smoothing.Smooth`,
+:func:`drt_min.certify.certify_dataset`) are checked once there, each rule with its one message:
+:func:`check_alpha` and :func:`check_sigma`; the functions they call assert them instead.
+
 The helpers check output locations before anything is created: :func:`check_output_dir` and
 :func:`check_output_file` (the path is not the wrong kind of file, and its nearest existing
 ancestor is a writable directory), and :func:`child_path` (a name taken from data stays inside its
@@ -20,6 +24,8 @@ directory).
 from __future__ import annotations
 
 import argparse
+import math
+import numbers
 import os
 import pathlib
 import re
@@ -28,7 +34,7 @@ from contextlib import contextmanager
 
 __all__ = ["UserError", "MissingInputError", "check_output_dir", "check_output_file",
            "child_path", "SAFE_NAME", "one_line", "is_allocation_failure", "lower_on_oom",
-           "OneLineArgumentParser"]
+           "OneLineArgumentParser", "check_alpha", "check_sigma"]
 
 #: Names taken from data that become file names (protocols): letters, digits, '_' and '-'.
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
@@ -40,6 +46,25 @@ class UserError(ValueError):
 
 class MissingInputError(UserError, FileNotFoundError):
     """An input file or directory that does not exist."""
+
+
+def _is_real(value) -> bool:
+    """A real number of Python or numpy (numpy registers its scalars as ``numbers.Real``), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_alpha(alpha, option: str = "alpha") -> float:
+    """The one check of a confidence level: alpha in (0, 1) (a failure probability of 0 or 1 bounds nothing)."""
+    if not (_is_real(alpha) and 0.0 < alpha < 1.0):
+        raise UserError(f"{option} must lie in (0, 1), got {alpha!r}")
+    return float(alpha)
+
+
+def check_sigma(sigma, option: str = "sigma") -> float:
+    """The one check of a noise level: sigma finite and > 0 (sigma = 0 is no smoothing)."""
+    if not (_is_real(sigma) and math.isfinite(sigma) and sigma > 0):
+        raise UserError(f"{option} must be a finite number > 0, got {sigma!r}")
+    return float(sigma)
 
 
 def one_line(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from drt_min import results as res
 from drt_min.atomic import atomic_save_figure, atomic_write_text
 from drt_min.curves import PAPER_RADII, average_certified_radius, certified_accuracy
+from drt_min.csvtable import write_csv
 from drt_min.errors import UserError, check_output_dir
 
 __all__ = ["summarize", "write_report", "plot_certified_accuracy"]
@@ -48,7 +49,6 @@ def write_report(run_dir) -> pathlib.Path:
     check_output_dir(run_dir, "run directory")
     radii = PAPER_RADII
     header = ["protocol"] + [f"{r:.2f}" for r in radii] + ["ACR", "abstain"]
-    lines_csv = [",".join(header)]
     lines_md = [
         f"# Certification summary: {run_dir.name}",
         "",
@@ -65,14 +65,15 @@ def write_report(run_dir) -> pathlib.Path:
         "| protocol | " + " | ".join(f"{r:.2f}" for r in radii) + " | ACR | abstain (%) |",
         "|---" * (len(radii) + 3) + "|",
     ]
+    rows_csv = []
     for name, rows in tables.items():
         acc = [certified_accuracy(rows, r) for r in radii]
         acr = average_certified_radius(rows)
         abstain = sum(1 for r in rows if r.predict == -1) / len(rows)
-        lines_csv.append(",".join([name] + [repr(a) for a in acc] + [repr(acr), repr(abstain)]))
+        rows_csv.append([name] + [repr(a) for a in acc] + [repr(acr), repr(abstain)])
         lines_md.append(f"| {name} | " + " | ".join(f"{100 * a:.1f}" for a in acc)
                         + f" | {acr:.4f} | {100 * abstain:.1f} |")
-    atomic_write_text(run_dir / "summary.csv", "\n".join(lines_csv) + "\n")
+    write_csv(run_dir / "summary.csv", header, rows_csv, line_end="\n")
     summary = run_dir / "summary.md"
     atomic_write_text(summary, "\n".join(lines_md) + "\n")
     plot_certified_accuracy(tables, run_dir / "certified_accuracy.png",
@@ -85,10 +86,9 @@ def plot_certified_accuracy(tables: dict, png_path, csv_path, *, sigma: float) -
     top = max([r.radius for rows in tables.values() for r in rows] + [PAPER_RADII[-1]])
     grid = np.linspace(0.0, top * 1.02, 256)
     curves = {name: np.array([certified_accuracy(rows, g) for g in grid]) for name, rows in tables.items()}
-    header = "radius," + ",".join(curves)
-    body = "\n".join(",".join([repr(float(g))] + [repr(float(c[i])) for c in curves.values()])
-                     for i, g in enumerate(grid))
-    atomic_write_text(csv_path, header + "\n" + body + "\n")
+    write_csv(csv_path, ["radius", *curves],
+              ([repr(float(g))] + [repr(float(c[i])) for c in curves.values()] for i, g in enumerate(grid)),
+              line_end="\n")
 
     import matplotlib
 

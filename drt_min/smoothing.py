@@ -8,7 +8,8 @@ module-level functions shared with the batched certifier of :mod:`drt_min.certif
   implementation behind :meth:`Smooth.certify` and every TSV the batched certifier writes;
 - :func:`lower_confidence_bound` -- the one-sided Clopper-Pearson bound of
   :func:`theory.smoothing.clopper_pearson_lower`;
-- :func:`radius_from_bound` -- ``sigma * Phi^{-1}(pA_bar)``;
+- :func:`radius_from_bound` -- ``sigma * Phi^{-1}(pA_bar)``
+  (:func:`theory.smoothing.cohen_radius_lower` itself);
 - :func:`noisy_batches` -- the one noise loop: noisy copies of several images packed into forward
   batches, each image's noise drawn from streams seeded by (seed, image index, phase, block)
   (:func:`noise_segment`), so every way of batching the work draws the same noise.
@@ -21,11 +22,11 @@ import warnings
 
 import numpy as np
 import torch
-from scipy.stats import binomtest, norm
+from scipy.stats import binomtest
 
-from drt_min.errors import UserError
+from drt_min.errors import UserError, check_alpha, check_sigma
 from drt_min.seeding import stream_seed
-from theory.smoothing import clopper_pearson_lower
+from theory.smoothing import clopper_pearson_lower, cohen_radius_lower
 
 __all__ = [
     "Smooth",
@@ -62,25 +63,20 @@ def lower_confidence_bound(k, n: int, alpha: float) -> np.ndarray:
 
     With probability at least 1 - alpha over ``k ~ Binomial(n, p)``, ``p >= pA_bar``. The bound
     is :func:`theory.smoothing.clopper_pearson_lower`: ``beta.ppf(alpha, k, n - k + 1)``, 0 at
-    ``k = 0`` and ``alpha ** (1 / n)`` at ``k = n``.
+    ``k = 0`` and ``alpha ** (1 / n)`` at ``k = n``. (Arguments are checked where they enter:
+    :func:`check_sampling_arguments`; theory's function rejects a level outside (0, 1) itself.)
     """
-    if not 0.0 < alpha < 1.0:
-        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
     return clopper_pearson_lower(k, n, alpha)
 
 
-def radius_from_bound(pA_bar, sigma: float) -> np.ndarray:
-    """Certified L2 radius ``sigma * Phi^{-1}(pA_bar)`` (negative when ``pA_bar < 1/2``)."""
-    if not sigma > 0:
-        raise UserError(f"sigma must be > 0, got {sigma!r}")
-    with np.errstate(divide="ignore"):
-        return sigma * norm.ppf(np.asarray(pA_bar, dtype=np.float64))
+#: Certified L2 radius ``sigma * Phi^{-1}(pA_bar)`` (negative when ``pA_bar < 1/2``): the one
+#: implementation, :func:`theory.smoothing.cohen_radius_lower` (Lemma A.1 with pB = 1 - pA).
+radius_from_bound = cohen_radius_lower
 
 
 def min_samples_to_certify(alpha: float) -> int:
     """Smallest n for which n agreeing samples give a bound >= 1/2, i.e. ``alpha ** (1/n) >= 1/2``."""
-    if not 0.0 < alpha < 1.0:
-        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
+    assert 0.0 < alpha < 1.0, f"alpha {alpha!r} was not checked where it entered (check_alpha)"
     n = max(1, math.ceil(math.log(alpha) / math.log(0.5)))
     while alpha ** (1.0 / n) < 0.5:  # guard the float rounding of the logarithms
         n += 1
@@ -118,14 +114,12 @@ def _int_at_least(name: str, value, low: int = 1) -> int:
 def check_sampling_arguments(*, n: int, alpha: float, batch_size: int, n0: int | None = None
                              ) -> None:
     """The one check of Algorithm CERTIFY's and PREDICT's arguments (a :class:`UserError`, which is
-    a ``ValueError``): integers n0, n, batch_size >= 1 and alpha in (0, 1)."""
+    a ``ValueError``): integers n0, n, batch_size >= 1 and alpha in (0, 1) (:func:`check_alpha`)."""
     if n0 is not None:
         _int_at_least("n0", n0)
     _int_at_least("n", n)
     _int_at_least("batch_size", batch_size)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
-            or not 0.0 < alpha < 1.0:
-        raise UserError(f"alpha must lie in (0, 1), got {alpha!r}")
+    check_alpha(alpha)
 
 
 def nonfinite_error(index: int, protocols, count: int) -> UserError:
@@ -237,9 +231,7 @@ class Smooth:
     ABSTAIN = -1
 
     def __init__(self, base_classifier, num_classes: int, sigma: float):
-        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating)) \
-                or not (math.isfinite(sigma) and sigma > 0):
-            raise UserError(f"sigma must be a finite number > 0, got {sigma!r}")
+        check_sigma(sigma)
         if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
                 or not 2 <= num_classes <= 10**6:
             raise UserError(f"num_classes must be an integer in [2, 10**6], got {num_classes!r}")

@@ -205,6 +205,100 @@ def _resume_differences(saved: dict[str, Any], cfg: TrainConfig,
     return [k for k in keys if saved.get(k) != mine.get(k)]
 
 
+#: The statistics of :func:`training_step` that an epoch averages (a non-finite one stops the run).
+_STATISTICS = ("loss", "std", "gd", "cm", "acc", "valid")
+
+
+def _method_name(cfg: TrainConfig) -> str:
+    """The method as the progress bar and the log name it, e.g. ``Gaussian+DRT(rho1=0.5, rho2=0.5)``."""
+    drt = (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g}"
+           + ("" if cfg.drt_reading == "package" else f", {cfg.drt_reading} reading") + ")"
+           if cfg.rho1 or cfg.rho2 else "")
+    return ("SmoothAdv" if cfg.attack_steps else "Gaussian") + drt
+
+
+def _checkpoint_payload(cfg: TrainConfig, recorded: dict[str, Any], certify_record: dict[str, Any],
+                        epoch: int, model: LeNetEnsemble, optimizer: torch.optim.Optimizer,
+                        history: list[dict[str, float]], parent_sha: str) -> dict[str, Any]:
+    """What a checkpoint holds after ``epoch`` epochs (the one place its keys are listed)."""
+    return {"config": recorded, "certify": certify_record, "epoch": epoch,
+            "num_members": cfg.num_members, "num_classes": cfg.num_classes,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
+            "parent_sha256": parent_sha}
+
+
+def _resume_state(checkpoint: pathlib.Path, cfg: TrainConfig, model: LeNetEnsemble,
+                  optimizer: torch.optim.Optimizer, device: torch.device, parent_sha: str,
+                  restart_hint: str) -> tuple[list[dict[str, float]], int, str]:
+    """Load a resumable ``checkpoint`` into ``model`` and ``optimizer``: (history, epochs done, parent
+    sha256, ``parent_sha`` where the checkpoint records none).
+
+    Raises a :class:`UserError` when it was written by another configuration or its optimizer
+    state does not fit."""
+    payload, _ = load_checkpoint(checkpoint, map_location=device)
+    differ = _resume_differences(payload["config"], cfg, checkpoint)
+    if differ:
+        raise UserError(f"{checkpoint} was written by a different configuration "
+                        f"({', '.join(differ)}); choose another output path or "
+                        f"{restart_hint}")
+    model.load_state_dict(payload["model"])
+    try:
+        optimizer.load_state_dict(payload["optimizer"])
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+        raise UserError(f"{checkpoint}: its optimizer state cannot be resumed "
+                        f"({type(exc).__name__}); {restart_hint} to start afresh") from exc
+    return list(payload.get("history", [])), int(payload["epoch"]), str(payload.get("parent_sha256", parent_sha))
+
+
+def _train_epoch(model: LeNetEnsemble, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+                 labels: torch.Tensor, cfg: TrainConfig, epoch: int, device: torch.device, *,
+                 desc: str, progress: bool) -> dict[str, float]:
+    """One epoch at the epoch's learning rate, epsilon, data order and noise (seeded by (seed,
+    epoch)); returns its record: the mean statistics of :func:`training_step` weighted by batch
+    size, with epoch, lr, epsilon, seconds and inputs_per_s."""
+    lr = lr_at(cfg, epoch)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    eps = epsilon_at(cfg, epoch)
+    order_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "order", epoch))
+    noise_gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "noise", epoch))
+    sums = {k: torch.zeros((), device=device) for k in _STATISTICS}
+    num = images.shape[0]
+    steps_per_epoch = math.ceil(num / cfg.batch_size)
+    seen = 0
+    start = time.perf_counter()
+    bar = tqdm(total=steps_per_epoch, desc=desc, disable=None if progress else True, leave=False,
+               unit="step")
+    model.train()
+    for step, idx in enumerate(epoch_batches(num, cfg.batch_size, order_gen, device)):
+        stats = training_step(model, optimizer, images[idx], labels[idx], cfg, noise_gen, eps)
+        w = idx.numel()
+        for k in sums:
+            sums[k] += stats[k] * w
+        seen += w
+        bar.update(1)
+        # float() waits for the device: only when a bar shows it (tqdm's disable=None turns
+        # the bar off when output is not a terminal, and the statistics stay on the device)
+        if not bar.disable and (step % 10 == 0 or step == steps_per_epoch - 1):
+            rate = seen * cfg.noise_copies / max(time.perf_counter() - start, 1e-9)
+            bar.set_postfix(loss=f"{float(stats['loss']):.3f}", acc=f"{float(stats['acc']):.3f}",
+                            valid=f"{float(stats['valid']):.2f}", inputs_s=f"{rate:.0f}")
+    bar.close()
+    seconds = time.perf_counter() - start
+    record = {k: float(v) / max(seen, 1) for k, v in sums.items()}
+    record.update(epoch=float(epoch + 1), lr=lr, epsilon=eps if cfg.attack_steps else 0.0,
+                  seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
+    return record
+
+
+def _epoch_line(method: str, cfg: TrainConfig, record: dict[str, float]) -> str:
+    """The log line of one epoch's record."""
+    return (f"{method} epoch {int(record['epoch'])}/{cfg.epochs}: loss {record['loss']:.4f} "
+            f"(std {record['std']:.4f}, gd {record['gd']:.4f}, cm {record['cm']:.4f}) "
+            f"noisy acc {record['acc']:.4f} valid pairs {record['valid']:.3f} "
+            f"lr {record['lr']:g} {record['seconds']:.1f}s ({record['inputs_per_s']:.0f} inputs/s)")
+
+
 def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = True,
           resume: bool = True, data: tuple[torch.Tensor, torch.Tensor] | None = None,
           certify: CertifyConfig | None = None, log=print,
@@ -248,92 +342,33 @@ def train(cfg: TrainConfig, checkpoint: str | pathlib.Path, *, progress: bool = 
         history: list[dict[str, float]] = []
         start_epoch = 0
         if resume and checkpoint.exists():
-            payload, _ = load_checkpoint(checkpoint, map_location=device)
-            differ = _resume_differences(payload["config"], cfg, checkpoint)
-            if differ:
-                raise UserError(f"{checkpoint} was written by a different configuration "
-                                f"({', '.join(differ)}); choose another output path or "
-                                f"{restart_hint}")
-            model.load_state_dict(payload["model"])
-            try:
-                optimizer.load_state_dict(payload["optimizer"])
-            except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
-                raise UserError(f"{checkpoint}: its optimizer state cannot be resumed "
-                                f"({type(exc).__name__}); {restart_hint} to start afresh") from exc
-            history = list(payload.get("history", []))
-            start_epoch = int(payload["epoch"])
-            parent_sha = str(payload.get("parent_sha256", parent_sha))
+            history, start_epoch, parent_sha = _resume_state(checkpoint, cfg, model, optimizer, device,
+                                                             parent_sha, restart_hint)
             if log and start_epoch:
                 log(f"resuming {checkpoint} at epoch {start_epoch}/{cfg.epochs}")
         if on_start is not None:
             on_start()
+        method = _method_name(cfg)
         sha = ""
-        num = images.shape[0]
-        steps_per_epoch = math.ceil(num / cfg.batch_size)
-        method = ("SmoothAdv" if cfg.attack_steps else "Gaussian") + \
-            (f"+DRT(rho1={cfg.rho1:g}, rho2={cfg.rho2:g}"
-             + ("" if cfg.drt_reading == "package" else f", {cfg.drt_reading} reading") + ")"
-             if cfg.rho1 or cfg.rho2 else "")
         for epoch in range(start_epoch, cfg.epochs):
-            lr = lr_at(cfg, epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            eps = epsilon_at(cfg, epoch)
-            order_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "order", epoch))
-            noise_gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "noise", epoch))
-            sums = {k: torch.zeros((), device=device) for k in ("loss", "std", "gd", "cm", "acc", "valid")}
-            seen = 0
-            start = time.perf_counter()
-            bar = tqdm(total=steps_per_epoch, desc=f"{method} epoch {epoch + 1}/{cfg.epochs}",
-                       disable=None if progress else True, leave=False, unit="step")
-            model.train()
-            for step, idx in enumerate(epoch_batches(num, cfg.batch_size, order_gen, device)):
-                stats = training_step(model, optimizer, images[idx], labels[idx], cfg, noise_gen, eps)
-                w = idx.numel()
-                for k in sums:
-                    sums[k] += stats[k] * w
-                seen += w
-                bar.update(1)
-                # float() waits for the device: only when a bar shows it (tqdm's disable=None turns
-                # the bar off when output is not a terminal, and the statistics stay on the device)
-                if not bar.disable and (step % 10 == 0 or step == steps_per_epoch - 1):
-                    rate = seen * cfg.noise_copies / max(time.perf_counter() - start, 1e-9)
-                    bar.set_postfix(loss=f"{float(stats['loss']):.3f}", acc=f"{float(stats['acc']):.3f}",
-                                    valid=f"{float(stats['valid']):.2f}", inputs_s=f"{rate:.0f}")
-            bar.close()
-            seconds = time.perf_counter() - start
-            record = {k: float(v) / max(seen, 1) for k, v in sums.items()}
-            if not all(math.isfinite(v) for v in record.values()):
+            record = _train_epoch(model, optimizer, images, labels, cfg, epoch, device,
+                                  desc=f"{method} epoch {epoch + 1}/{cfg.epochs}", progress=progress)
+            if not all(math.isfinite(record[k]) for k in _STATISTICS):
                 raise UserError(f"training diverged in epoch {epoch + 1} (loss {record['loss']}); "
-                                f"{checkpoint} keeps the last good epoch; lower --lr (now {lr:g}) "
+                                f"{checkpoint} keeps the last good epoch; lower --lr (now {record['lr']:g}) "
                                 "or the DRT weights --rho1/--rho2")
-            record.update(epoch=float(epoch + 1), lr=lr, epsilon=eps if cfg.attack_steps else 0.0,
-                          seconds=seconds, inputs_per_s=seen * cfg.noise_copies / max(seconds, 1e-9))
             history.append(record)
-            sha = save_checkpoint(checkpoint, {
-                "config": recorded, "certify": certify_record, "epoch": epoch + 1,
-                "num_members": cfg.num_members, "num_classes": cfg.num_classes,
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
-                "parent_sha256": parent_sha,
-            })
+            sha = save_checkpoint(checkpoint, _checkpoint_payload(cfg, recorded, certify_record, epoch + 1,
+                                                                  model, optimizer, history, parent_sha))
             if log:
-                log(f"{method} epoch {epoch + 1}/{cfg.epochs}: loss {record['loss']:.4f} "
-                    f"(std {record['std']:.4f}, gd {record['gd']:.4f}, cm {record['cm']:.4f}) "
-                    f"noisy acc {record['acc']:.4f} valid pairs {record['valid']:.3f} "
-                    f"lr {lr:g} {seconds:.1f}s ({record['inputs_per_s']:.0f} inputs/s)")
-        if not sha:
-            if not checkpoint.exists():
-                # zero epochs requested: still write the (initial) state so later stages can use it
-                sha = save_checkpoint(checkpoint, {
-                    "config": recorded, "certify": certify_record, "epoch": 0,
-                    "num_members": cfg.num_members,
-                    "num_classes": cfg.num_classes, "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "history": [], "parent_sha256": parent_sha})
-            else:
-                sha = sha256_file(checkpoint)
+                log(_epoch_line(method, cfg, record))
+        if not sha:  # no epoch left to train: the checkpoint as it is, or with zero epochs
+            # requested and none on disk, the initial state, so that later stages can use it
+            sha = sha256_file(checkpoint) if checkpoint.exists() else save_checkpoint(
+                checkpoint, _checkpoint_payload(cfg, recorded, certify_record, start_epoch, model,
+                                                optimizer, history, parent_sha))
         model.eval()
         return TrainResult(model=model, checkpoint=checkpoint, sha256=sha, history=history,
                            resumed_from_epoch=start_epoch)
     finally:
         lock.release()
-

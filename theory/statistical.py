@@ -15,15 +15,10 @@ Bounds on Pr(correct) are returned as computed; they may be negative (vacuous). 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
 
-from theory._validation import (
-    as_array,
-    require_integer_at_least,
-    require_nonnegative,
-    require_positive,
-    require_probability,
-)
+from theory._validation import (as_array, require_integer_at_least, require_nonnegative, require_positive,
+                                require_probability)
+from theory.smoothing import cohen_radius_lower
 
 __all__ = [
     "confidence_level",
@@ -156,13 +151,12 @@ def certified_radius(sigma, probability) -> np.ndarray:
     ``probability`` is a lower bound on Pr(correct) under ``N(0, sigma^2 I)`` noise, e.g. one of the bounds
     of Theorems 6-9; a bound at or below 1/2 certifies nothing (radius 0), a bound of 1 gives ``inf``.
     """
-    sigma = require_positive(sigma, "sigma")
     prob = as_array(probability, "probability")
     if np.any(prob > 1):
         raise ValueError(f"probability must be <= 1, got {probability!r}")
     # Phi^{-1} is only evaluated where it certifies something, so no warning at 0 or below.
     safe = np.where(prob > 0.5, prob, 0.75)
-    return np.where(prob > 0.5, sigma * norm.ppf(safe), 0.0)
+    return np.where(prob > 0.5, cohen_radius_lower(safe, sigma), 0.0)
 
 
 # ---------------------------------------------------------------------------------------------

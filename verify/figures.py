@@ -12,36 +12,28 @@ module (and ``verify.report``) does not load it.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from drt_min.atomic import atomic_open, atomic_save_figure
+from drt_min.atomic import atomic_save_figure
+from drt_min.csvtable import write_csv
+from drt_min.seeding import numpy_stream
 from theory import statistical as stat
 from theory.smoothing import clopper_pearson_lower
 
-__all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius",
-           "write_csv"]
+__all__ = ["Figure4Settings", "Figure5Panel", "FIGURE5_PANELS", "figure4", "figure5", "smoothing_radius"]
 
 
 def smoothing_radius(k, n, alpha: float, sigma: float) -> np.ndarray:
     """Certified radius ``sigma Phi^{-1}(pA_lower)`` from ``k`` of ``n`` correct samples; 0 when pA_lower <= 1/2.
 
-    ``pA_lower`` is the one-sided Clopper-Pearson bound (:func:`theory.smoothing.clopper_pearson_lower`).
+    ``pA_lower`` is the one-sided Clopper-Pearson bound (:func:`theory.smoothing.clopper_pearson_lower`), the
+    radius that of :func:`theory.statistical.certified_radius`.
     """
-    lower = clopper_pearson_lower(k, n, alpha)
-    return np.where(lower > 0.5, sigma * stats.norm.ppf(np.clip(lower, 0.5, 1.0)), 0.0)
-
-
-def write_csv(path, header: list[str], rows) -> None:
-    """The package's CSV writer for data tables: a header row, then ``rows``, written atomically."""
-    with atomic_open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+    return stat.certified_radius(sigma, clopper_pearson_lower(k, n, alpha))
 
 
 @dataclass(frozen=True)
@@ -62,7 +54,7 @@ class Figure4Settings:
 def _figure4_data(settings: Figure4Settings, progress=None) -> list[tuple]:
     """Rows (N, instance, a, b, lambda1, lambda2, ratio, r_WE, r_MME, r_MME - r_WE)."""
     rows = []
-    rng = np.random.default_rng(settings.seed)
+    rng = numpy_stream(settings.seed, "figures:figure4")
     chunk = 20
     for n_models in settings.num_models:
         for start in range(0, settings.instances, chunk):

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from drt_min.atomic import atomic_save_figure
-from verify.figures import write_csv
+from drt_min.csvtable import write_csv
+from drt_min.seeding import numpy_stream
 from theory import conditions as cd
 from verify.quadratic import QuadraticEnsemble, random_beta, random_ensemble, single_margin_coeffs
 from verify.trust_region import minimize_quadratic_on_ball, quadratic_robust_radius
@@ -191,7 +192,7 @@ def conjecture_study(n_models=tuple(range(3, 9)), trials: int = 12, seed: int = 
     margin move (a margin raised by 10-100 %), each with exact radius brackets before and after.
     ``budget_s`` stops early (after a whole round over N) when the time is spent.
     """
-    rng = np.random.default_rng([seed, 5])
+    rng = numpy_stream(seed, "mme-many:study")
     rows: list[StudyRow] = []
     start = time.perf_counter()
     for trial in range(trials):

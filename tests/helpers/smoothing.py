@@ -24,7 +24,7 @@ from theory.smoothing import (
     interval_indicator_smoothed_gradient,
     interval_partition_smoothed_probabilities,
 )
-from verify.checks.smoothing import Piecewise
+from verify.checks.smoothing_hessians import Piecewise
 
 _SPAN = 12.0  # the kernel beyond 12 sigma weighs < 1e-30
 
@@ -61,7 +61,7 @@ def second_derivative_by_quadrature(f, x, sigma, breakpoints=()):
 
 @dataclass(frozen=True)
 class PiecewiseConstant(Piecewise):
-    """:class:`verify.checks.smoothing.Piecewise` with a second, independent closed form of ``g''``."""
+    """:class:`verify.checks.smoothing_hessians.Piecewise` with a second, independent closed form of ``g''``."""
 
     def second_derivative(self, x, sigma):
         """Closed form: a sum of interval-indicator second derivatives (theory.smoothing)."""

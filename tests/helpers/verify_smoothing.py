@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from tests.helpers.smoothing import piecewise_constant_functions
-from verify.checks.smoothing import Partition, SigmoidNet1D
+from verify.checks.smoothing_hessians import SigmoidNet1D
+from verify.checks.smoothing_linear import Partition
 
 sigmas = st.floats(0.1, 3.0)
 

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from verify.checks.statistical import Law, Scenario, _continuous, law_cdf
+from verify.checks.statistical_models import Law, Scenario, _continuous, law_cdf
 
 SYMMETRIC_KINDS = ("uniform", "beta", "truncnorm", "three_point", "two_point")
 

@@ -1,6 +1,6 @@
-"""Appendix D checks (verify/checks/statistical.py): every check passes on the ci profile, every mutation is
-caught, and the machinery the checks rely on (confident-by-construction ensembles, vectorised decisions,
-exact moments, confidence bands) is tested on generated instances."""
+"""Appendix D checks (verify/checks/statistical.py and its statistical_*.py modules): every check passes on
+the ci profile, every mutation is caught, and the machinery the checks rely on (confident-by-construction
+ensembles, vectorised decisions, exact moments, confidence bands) is tested on generated instances."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from tests.helpers.verify_statistical import (exact_tail, min_variance_by_densit
 from theory import statistical as stat
 from theory.ledger.entries_statistical import ENTRIES
 from verify.checks import PROFILES
-from verify.checks.statistical import (CHECKS, TIE, Law, Scenario, empirical_bernstein_halfwidth, law_cdf,
-                                       law_mean, law_min_var, law_sample, law_var, mme_correct, sample_confidences,
-                                       single_correct, we_correct)
+from verify.checks.statistical import CHECKS
+from verify.checks.statistical_models import (TIE, Law, Scenario, law_cdf, law_mean, law_min_var, law_sample, law_var,
+                                              mme_correct, sample_confidences, single_correct, we_correct)
+from verify.checks.statistical_moments import empirical_bernstein_halfwidth
 from verify.stats import FALSE_ALARM, alarm_probability
 
 _BY_NAME = {check.name: check for check in CHECKS}

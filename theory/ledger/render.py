@@ -49,6 +49,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _bullets(title: str, items) -> list[str]:
+    """A titled bullet list and a blank line; nothing where there are no ``items``."""
+    return [title, *(f"- {item}" for item in items), ""] if items else []
+
+
 def render_markdown(entries: list[Statement] | None = None) -> str:
     entries = all_statements() if entries is None else entries
     counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
@@ -78,16 +83,10 @@ def render_markdown(entries: list[Statement] | None = None) -> str:
         origin = "" if e.in_paper else " Not in the paper (ours)."
         out += ["", f"## {e.id}", "", f"**{e.title}** ({e.location}). Status: **{e.status}**.{kind}{origin}", ""]
         out += ["Reconstructed statement:", "", "$$", e.statement.strip(), "$$", ""]
-        if e.assumptions:
-            out.append("Assumptions:")
-            out += [f"- {a}" for a in e.assumptions]
-            out.append("")
+        out += _bullets("Assumptions:", e.assumptions)
         if e.printed:
             out += [f"As printed: {e.printed}", ""]
-        if e.readings:
-            out.append("Readings, with the verdict under each:")
-            out += [f"- {r}" for r in e.readings]
-            out.append("")
+        out += _bullets("Readings, with the verdict under each:", e.readings)
         if e.note:
             out += [f"Note: {e.note}", ""]
         if e.trained:

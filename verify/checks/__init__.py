@@ -9,8 +9,9 @@ an inequality flipped, an assumption dropped), each of which must fail.
 
 Each part of the paper registers its checks in ``verify/checks/<part>.py`` as a list ``CHECKS``, one module
 per module of ``theory/`` and per ``theory/ledger/entries_<part>.py``, under the ledger ids of that part
-(:data:`CHECK_MODULES` is :data:`theory.ledger.PARTS`, in paper order). Helpers shared by the check modules
-are in ``verify/checks/_common.py``.
+(:data:`CHECK_MODULES` is :data:`theory.ledger.PARTS`, in paper order). A large part writes its checks in
+modules ``verify/checks/<part>_<group>.py``, one per group of statements, and ``<part>.py`` registers them
+in the ledger's order. Helpers shared by the check modules are in ``verify/checks/_common.py``.
 """
 
 from __future__ import annotations

@@ -1,19 +1,12 @@
-"""Helpers shared by the check modules: seeded generators, sample sizes, outcomes and mutations."""
+"""Helpers shared by the check modules: sample sizes, outcomes and mutations (seeds: drt_min.seeding)."""
 
 from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from . import CheckOutcome, Mutation, Profile
 
-__all__ = ["seeded_rng", "instance_count", "outcome", "counted_outcome", "mutation"]
-
-
-def seeded_rng(seed: int, tag: str) -> np.random.Generator:
-    """A generator for one use (``tag``) of a check's seed, so that checks sharing a seed draw independently."""
-    return np.random.default_rng([seed, sum(ord(c) * 31**i for i, c in enumerate(tag)) % 2**32])
+__all__ = ["instance_count", "outcome", "counted_outcome", "mutation"]
 
 
 def instance_count(profile: Profile, divisor: int, low: int = 4) -> int:

@@ -25,6 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from drt_min.seeding import numpy_stream
 from theory import comparison as cp
 from theory import conditions as cd
 from verify.quadratic import (CURVATURES, TOL, QuadraticEnsemble, describe, pair_coeffs, pair_radius,
@@ -33,7 +34,7 @@ from verify.quadratic import (CURVATURES, TOL, QuadraticEnsemble, describe, pair
 from verify.trust_region import minimize_quadratic_on_ball
 
 from . import Check, CheckOutcome, Profile
-from ._common import counted_outcome, instance_count, mutation, seeded_rng
+from ._common import counted_outcome, instance_count, mutation
 from .conditions import reference_mme_predict, reference_we_predict
 
 __all__ = ["CHECKS", "Cor1Instance", "cor1_instance"]
@@ -138,7 +139,7 @@ def _cor1_radius(rule, a, w, r, delta, cos_theta, corrected):
 
 @functools.lru_cache(maxsize=8)
 def _cor1_cases(rule: str, count: int, seed: int, corrected: bool) -> tuple[Cor1Instance, ...]:
-    rng = seeded_rng(seed, f"cor1-{rule}-{corrected}")
+    rng = numpy_stream(seed, f"cor1-{rule}-{corrected}")
     cases = []
     for i in range(count):
         inst = cor1_instance(rng, rule, "adversarial" if i % 3 == 0 else "random", corrected)
@@ -196,7 +197,7 @@ def _remark_check(profile: Profile, seed: int, beats=None) -> CheckOutcome:
     """The remark after Corollary 1 (for the corrected radius, i.e. at max(cos, 0)) against exact arithmetic."""
     beats = beats or cp.ensemble_beats_single
     violations, skipped = [], 0
-    pts = _remark_points(seeded_rng(seed, "remark"), 4 * profile.instances)
+    pts = _remark_points(numpy_stream(seed, "remark"), 4 * profile.instances)
     for c, dl, cos in pts:
         eff = max(cos, 0.0)
         truth = _exact_beats(c, dl, eff)
@@ -224,7 +225,7 @@ def _weights_check(profile: Profile, seed: int, optimum=None) -> CheckOutcome:
     ``-l_max`` and ``-l_min`` (compared to 1e-12, plus a grid of 4001 weights as a sanity check).
     """
     optimum = optimum or cp.optimal_we_weights
-    rng = seeded_rng(seed, "weights")
+    rng = numpy_stream(seed, "weights")
     violations = []
     for i in range(profile.instances):
         k = 1 if i % 4 == 0 else int(rng.integers(2, 10))
@@ -258,7 +259,7 @@ def _half_exponent_weights(a, b):
 @functools.lru_cache(maxsize=8)
 def _propB1_cases(count: int, seed: int) -> tuple[tuple[QuadraticEnsemble, int, bool], ...]:
     """WE instances split into two sub-ensembles; every fifth has the second half a copy of the first (colinear)."""
-    rng = seeded_rng(seed, "propB1")
+    rng = numpy_stream(seed, "propB1")
     cases = []
     for i in range(count):
         n = int(rng.integers(2, 11))

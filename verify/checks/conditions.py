@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drt_min.seeding import numpy_stream
 from theory import conditions as cd
 from verify.quadratic import (CURVATURES, TOL, QuadraticEnsemble, assumption2_radius, describe, flip_witness,
                               pair_coeffs, pair_radius, random_beta, random_dimension, random_ensemble,
@@ -36,7 +37,7 @@ from verify import mme_many
 from verify.trust_region import quadratic_robust_radius
 
 from . import Check, CheckOutcome, Mutation, Profile
-from ._common import counted_outcome, instance_count, mutation, seeded_rng
+from ._common import counted_outcome, instance_count, mutation
 
 __all__ = ["CHECKS", "simplex_batch", "reference_we_predict", "reference_mme_predict", "mme_tie_rules",
            "affine_tie_ensemble", "ABOVE", "BELOW"]
@@ -55,7 +56,7 @@ _AMBIGUOUS = 1e-12  # a score gap in (0, this) could be a rounding artefact of t
 @functools.lru_cache(maxsize=32)
 def _quadratic_cases(rule: str, count: int, seed: int) -> tuple[tuple[QuadraticEnsemble, float, float], ...]:
     """``count`` instances of a rule with their exact radius (and, for the MME, the assumption-(2) radius)."""
-    rng = seeded_rng(seed, f"quadratic-{rule}")
+    rng = numpy_stream(seed, f"quadratic-{rule}")
     cases = []
     for i in range(count):
         curvature = CURVATURES[i % len(CURVATURES)]
@@ -342,7 +343,7 @@ _KINDS = ("dirichlet", "grid", "near")
 
 @functools.lru_cache(maxsize=8)
 def _simplex_cases(count: int, m: int, seed: int) -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
-    rng = seeded_rng(seed, "simplex")
+    rng = numpy_stream(seed, "simplex")
     cases = []
     for i in range(count):
         kind = _KINDS[i % 3]
@@ -500,7 +501,7 @@ def _mme_n_radius(ens: QuadraticEnsemble, remainder: float, over_members: str, s
 def _mme_n_check(profile: Profile, seed: int, remainder: float = 2.0, over_members: str = "min",
                  sum_form: bool = False) -> CheckOutcome:
     """Ledger ``mme-n``: the partner radius never covers a flip (rigorous flip points; C = 2 also its exact bracket)."""
-    rng = seeded_rng(seed, "mme-n")
+    rng = numpy_stream(seed, "mme-n")
     count = instance_count(profile, 2)
     violations = []
     for i in range(count):

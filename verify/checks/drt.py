@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from drt_min.seeding import numpy_stream
 from theory import drt
 
 from . import Check, CheckOutcome, Profile
@@ -20,7 +21,7 @@ __all__ = ["CHECKS"]
 
 def _pairwise_gd(profile: Profile, seed: int, coefficient_shift: int = 0) -> CheckOutcome:
     """``sum_{i<j} ||g_i + g_j||^2 = (N - 2) sum_i ||g_i||^2 + ||sum_i g_i||^2`` for N = 2-10 random gradients."""
-    rng = np.random.default_rng(seed)
+    rng = numpy_stream(seed, "drt:pairwise-gd")
     worst = 0.0
     count = 0
     for n in range(2, 11):
@@ -34,7 +35,7 @@ def _pairwise_gd(profile: Profile, seed: int, coefficient_shift: int = 0) -> Che
 
 def _gd_cosine(profile: Profile, seed: int, cross: float = 2.0) -> CheckOutcome:
     """``||a + b|| = sqrt(||a||^2 + ||b||^2 + 2 ||a|| ||b|| cos)``, and the GD loss increases with the cosine."""
-    rng = np.random.default_rng(seed)
+    rng = numpy_stream(seed, "drt:gd-cosine")
     a, b = rng.normal(size=(2, profile.samples, 5))
     na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
     cos = np.sum(a * b, axis=-1) / (na * nb)

@@ -5,7 +5,7 @@ Statements (ledger ids): Definition 6 (``def6``), Theorem 5 (``thm5``) and Corol
 
 Ground truth:
 
-- Linear members (:class:`verify.checks.smoothing.Partition`, partitions along one direction): smoothed
+- Linear members (:class:`verify.checks.smoothing_linear.Partition`, partitions along one direction): smoothed
   probabilities are Phi of signed distances, so Definition 6 is evaluated by the letter and Theorem 5's radius
   is attacked in the span of the members' directions (along the members' normals, their sums and differences,
   random directions, then Nelder-Mead).
@@ -20,11 +20,12 @@ import numpy as np
 from scipy import optimize
 from scipy.stats import norm
 
+from drt_min.seeding import numpy_stream
 from theory import strategies as sg
 
 from . import Check
-from ._common import instance_count, mutation, outcome, seeded_rng
-from .smoothing import Partition, random_partition
+from ._common import instance_count, mutation, outcome
+from .smoothing_linear import Partition, random_partition
 
 __all__ = ["CHECKS", "eas_margin", "eas_attack", "cor4_truth"]
 
@@ -46,7 +47,7 @@ def _def6_reference(probs):
 def _def6(profile, seed, reference=_def6_reference):
     """Definition 6: ``theory.strategies.eas_select`` against the definition by the letter, on pinned ties and
     random ensembles of linear members (closed-form smoothed probabilities)."""
-    rng = seeded_rng(seed, "def6")
+    rng = numpy_stream(seed, "def6")
     cases = [np.array([[0.4, 0.4, 0.2], [0.1, 0.4, 0.5], [0.5, 0.5, 0.0]]),  # ties
              np.array([[0.6, 0.4], [0.3, 0.7], [0.35, 0.65]])]  # soft average says class 1, EAS says class 1 via B
     cases.append(np.array([[0.45, 0.55, 0.0], [0.9, 0.05, 0.05], [0.0, 0.45, 0.55]]))
@@ -116,7 +117,7 @@ def _thm5(profile, seed, radius_fn=None):
     """Theorem 5, corrected (and the sharper sound radius): EAS keeps its prediction on the open ball of the
     certified radius, found by :func:`eas_attack` on random linear ensembles (d 2-50, N 2-10, C 2-10) and on
     the pinned examples; on the 2-class pinned example it flips just beyond the radius (the 1/2 is tight)."""
-    rng = seeded_rng(seed, "thm5")
+    rng = numpy_stream(seed, "thm5")
     radius_fns = [radius_fn] if radius_fn else [sg.eas_certified_radius_from_probabilities, sg.eas_certified_radius_sharp]
     problems, certified = [], 0
     sigma0 = 0.8
@@ -167,7 +168,7 @@ def cor4_truth(p_a, p_b, p_ab, p, sigma):
 
 
 def _cor4_sample(profile, seed):
-    rng = seeded_rng(seed, "cor4")
+    rng = numpy_stream(seed, "cor4")
     n = profile.samples
     p_b = rng.uniform(0.5, 1, n)
     p_b = np.clip(p_b, 0.5 + 1e-6, 1 - 1e-6)

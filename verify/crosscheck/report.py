@@ -21,7 +21,7 @@ from drt_min.certify import library_versions
 from drt_min.lock import DirectoryLock
 
 from . import parts as P
-from ..figures import write_csv
+from drt_min.csvtable import write_csv
 from .roc import plot_roc, roc_curve
 
 __all__ = ["write_report", "write_figure6", "figure6_markdown", "summarise", "PAPER_FIGURE6_AUC"]
