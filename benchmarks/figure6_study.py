@@ -2,13 +2,13 @@
 and Y certified at a large n with its test-retest agreement.
 
     DRT_DATA_DIR=../shared/data python benchmarks/figure6_study.py --out runs/figure6 \
-        --report docs/verify/figure6-study
+        --grid-cert-every 20 --cert-every 100 --cert-n 30000 --report docs/verify/figure6-study
 
 Appendix D.5.3 varied DRT's hyper-parameters until WE and MME each won on about half the images.
 Steps, each a command of the package (rerunning the script resumes every one of them):
 
 1. ``python -m drt_min run --preset cpu --rho1 A --rho2 B --seed S --control false`` for each grid
-   point at ``--grid-seed``; the run's n = 1,000 certificates give the share of MME wins among the
+   point at ``--grid-seed``; the run's certificates (the preset's n: 1,000 for ``cpu``) give the share of MME wins among the
    images where one of the two wins (ties counted apart), with its Clopper-Pearson interval;
 2. the grid point whose share is nearest 1/2 is trained again with every other ``--seeds``;
 3. ``python -m verify figure6`` on each seed's DRT checkpoint at ``--cert-n`` on every
@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -55,7 +57,7 @@ def _run(cmd: list[str], log: list[str]) -> float:
     log.append(" ".join(cmd[2:] if cmd[0] == sys.executable else cmd))
     print("$", log[-1], flush=True)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    subprocess.run(cmd, check=True, cwd=ROOT, env={"OMP_NUM_THREADS": "1", **os.environ})
     return time.perf_counter() - t0
 
 
@@ -72,17 +74,20 @@ def _balance(run_dir: pathlib.Path) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, type=pathlib.Path, help="directory of the runs")
+    ap.add_argument("--preset", default="cpu", help="the runs' preset ('smoke': a dry run for tests)")
     ap.add_argument("--grid", nargs="+", type=_pair, default=list(DEFAULT_GRID), metavar="RHO1,RHO2")
     ap.add_argument("--grid-seed", type=int, default=0)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1],
                     help="training seeds of the balanced setting (the grid seed is reused)")
     ap.add_argument("--grid-cert-every", type=int, default=10,
-                    help="the grid runs certify every k-th test image at n = 1,000")
+                    help="the grid runs certify every k-th test image (at the preset's n)")
     ap.add_argument("--cert-n", type=int, default=10_000)
     ap.add_argument("--cert-every", type=int, default=30)
     ap.add_argument("--cert-max-images", type=int, default=0)
     ap.add_argument("--report", type=pathlib.Path, default=None)
     ap.add_argument("--data-dir", default="")
+    ap.add_argument("--jobs", type=int, default=2, help="commands run at a time (each with "
+                    "OMP_NUM_THREADS=1 when the variable is unset)")
     args = ap.parse_args(argv)
     py = [sys.executable, "-m"]
     data = ["--data-dir", args.data_dir] if args.data_dir else []
@@ -95,26 +100,29 @@ def main(argv=None) -> int:
     def train(rho, seed):
         d = run_dir(rho, seed)
         times[f"run {d.relative_to(args.out)}"] = _run(
-            py + ["drt_min", "run", "--preset", "cpu", "--rho1", str(rho[0]), "--rho2", str(rho[1]),
+            py + ["drt_min", "run", "--preset", args.preset, "--rho1", str(rho[0]), "--rho2", str(rho[1]),
                   "--seed", str(seed), "--control", "false", "--cert-every", str(args.grid_cert_every),
                   "--out", str(d), "--no-progress", *data], commands)
         return _balance(d)
 
-    grid = {rho: train(rho, args.grid_seed) for rho in args.grid}
-    best = min(grid, key=lambda rho: abs(grid[rho]["mme_share"]["rate"] - 0.5))
-    seeds = [args.grid_seed] + [s for s in args.seeds if s != args.grid_seed]
-    balance = {args.grid_seed: grid[best]}
-    for s in seeds[1:]:
-        balance[s] = train(best, s)
-    studies = {}
-    for s in seeds:
-        ckpt = run_dir(best, s) / "checkpoints" / "drt.pt"
-        out = run_dir(best, s) / f"figure6-n{args.cert_n}"
-        times[f"figure6 seed {s}"] = _run(
-            py + ["verify", "figure6", str(ckpt), "--out", str(out), "--cert-n", str(args.cert_n),
-                  "--cert-every", str(args.cert_every), "--cert-max-images", str(args.cert_max_images),
-                  "--no-progress", *data], commands)
-        studies[s] = (out, json.loads((out / "figure6_study.json").read_text()))
+    # single-threaded commands, --jobs at a time: on a few cores this beats one multi-threaded one
+    with ThreadPoolExecutor(args.jobs) as pool:
+        grid = dict(zip(args.grid, pool.map(lambda rho: train(rho, args.grid_seed), args.grid)))
+        best = min(grid, key=lambda rho: abs(grid[rho]["mme_share"]["rate"] - 0.5))
+        seeds = [args.grid_seed] + [s for s in args.seeds if s != args.grid_seed]
+        balance = {args.grid_seed: grid[best], **dict(zip(seeds[1:], pool.map(lambda s: train(best, s),
+                                                                               seeds[1:])))}
+
+        def study(s):
+            ckpt = run_dir(best, s) / "checkpoints" / "drt.pt"
+            out = run_dir(best, s) / f"figure6-n{args.cert_n}"
+            times[f"figure6 seed {s}"] = _run(
+                py + ["verify", "figure6", str(ckpt), "--out", str(out), "--cert-n", str(args.cert_n),
+                      "--cert-every", str(args.cert_every), "--cert-max-images", str(args.cert_max_images),
+                      "--no-progress", *data], commands)
+            return out, json.loads((out / "figure6_study.json").read_text())
+
+        studies = dict(zip(seeds, pool.map(study, seeds)))
     text = _readme(args, grid, best, balance, studies, commands, times)
     target = args.report or args.out
     target.mkdir(parents=True, exist_ok=True)
@@ -143,8 +151,8 @@ def _readme(args, grid, best, balance, studies, commands, times) -> str:
     lines = ["# Figure 6 in the paper's setting: balanced rho, two seeds, Y at n = {:,}".format(args.cert_n),
              "", "Written by `benchmarks/figure6_study.py` (its docstring says what each step does). "
              "All numbers below are computed by the package from the runs; none is taken from the paper.", "",
-             f"## 1. The rho grid (seed {args.grid_seed}, `cpu` preset, n = 1,000, every "
-             f"{args.grid_cert_every}-th test image)", "",
+             f"## 1. The rho grid (seed {args.grid_seed}, `{args.preset}` preset, n = "
+             f"{grid[best]['n']:,}, every {args.grid_cert_every}-th test image)", "",
              "| rho1 | rho2 | MME wins | WE wins | ties | MME share of decided (95% CP) |", "|---|---|---|---|---|---|"]
     for rho, b in grid.items():
         mark = " **(most balanced)**" if rho == best else ""
@@ -152,10 +160,11 @@ def _readme(args, grid, best, balance, studies, commands, times) -> str:
                      f"{_ci(b['mme_share'])}{mark} |")
     lines += ["", f"## 2. Figure 6 at rho = ({best[0]:g}, {best[1]:g}), per training seed", "",
               "Y (MME wins against WE wins; ties counted apart and left out) from a certification at "
-              f"n = {args.cert_n:,} on every {args.cert_every}-th test image; X from 200 proxy samples per "
+              f"n = {args.cert_n:,} on every {args.cert_every}-th test image; X from "
+              f"{next(iter(studies.values()))[1]['lambda_samples']} proxy samples per "
               "image on an independent stream; test-retest: a second certification of the same images on "
               "independent noise. Intervals: 95% bootstrap (AUC), 95% Clopper-Pearson (proportions).", "",
-              "| seed | MME share at n = 1,000 | images | MME / WE / ties (zero, ceiling, equal) | AUC of X, ties "
+              f"| seed | MME share at n = {grid[best]['n']:,} | images | MME / WE / ties (zero, ceiling, equal) | AUC of X, ties "
               "excluded (MME/WE) | AUC where Cor. 5's hypotheses hold | Y test-retest (3-way) | kappa |",
               "|---|---|---|---|---|---|---|---|"]
     for s, (out, st) in studies.items():
@@ -167,6 +176,9 @@ def _readme(args, grid, best, balance, studies, commands, times) -> str:
                      f"{f['ties']} ({f['ties_zero']}, {f['ties_ceiling']}, {f['ties_equal']}) | {_auc(head)} | "
                      f"{_auc(st['hypotheses'])} on {f['hypotheses_hold']} images | {_ci(rt['three_way'])} | "
                      f"{rt['kappa']:.2f} |")
+    pooled = proportion(sum(st["retest"]["three_way"]["k"] for _, st in studies.values()),
+                        sum(st["retest"]["three_way"]["n"] for _, st in studies.values()), 0.05)
+    lines += ["", f"Y's test-retest agreement pooled over the seeds: {_ci(pooled)}."]
     lines += ["", "Each seed's full report (every AUC variant, the tie kinds, the ROC plot) is in "
               "`seedS/figure6_study.md`; its certificates in `seedS/certify/`.", "",
               "## Commands and times", "", "```"] + commands + ["```", "",

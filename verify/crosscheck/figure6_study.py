@@ -26,7 +26,7 @@ from drt_min.atomic import atomic_write_text
 from drt_min.certification import certify_checkpoint, protocol_for
 from drt_min.checkpoint import load_ensemble, resolve_device
 from drt_min.certify import library_versions
-from drt_min.config import to_dict
+from drt_min.config import FINETUNE_SEED_OFFSET, to_dict
 from drt_min.errors import UserError, check_output_dir
 from drt_min.seeding import derive_seed
 
@@ -119,8 +119,8 @@ def _header(s: dict) -> list[str]:
     p, t = s["protocol"], s["times"]
     return ["# Figure 6 at n = {:,} with its test-retest".format(p["cert_n"]), "",
             f"Checkpoint `{s['checkpoint']}` (sha256 `{s['checkpoint_sha256'][:16]}...`), trained with "
-            f"rho1 = {s['train_config']['rho1']}, rho2 = {s['train_config']['rho2']}, seed "
-            f"{s['train_config']['seed']}. Certified twice by CERTIFY (Cohen et al.) with sigma = "
+            f"rho1 = {s['train_config']['rho1']}, rho2 = {s['train_config']['rho2']}, "
+            + _seed_text(s["train_config"]) + ". Certified twice by CERTIFY (Cohen et al.) with sigma = "
             f"{p['cert_sigma'] or s['train_config']['sigma']}, n0 = {p['cert_n0']}, n = {p['cert_n']}, "
             f"alpha = {p['cert_alpha']}, every {p['cert_every']}-th {p['cert_split']} image from "
             f"{p['cert_start']}" + (f" (at most {p['cert_max_images']})" if p["cert_max_images"] else "")
@@ -128,6 +128,15 @@ def _header(s: dict) -> list[str]:
             f"{s['versions'].get('torch', '?')}. Time: certification {t['certify_first_s']:.0f} s + "
             f"{t['certify_second_s']:.0f} s, proxies {t['proxies_s']:.0f} s, total {t['total_s']:.0f} s "
             "(a resumed study counts only its last segment).", ""]
+
+
+def _seed_text(cfg: dict) -> str:
+    """The training seed as a user gave it: a fine-tuned stage of ``drt_min run --seed S`` trains
+    with S + FINETUNE_SEED_OFFSET."""
+    if cfg.get("init_from"):
+        return (f"fine-tuning seed {cfg['seed']} (`drt_min run --seed "
+                f"{cfg['seed'] - FINETUNE_SEED_OFFSET}`)")
+    return f"seed {cfg['seed']}"
 
 
 def _retest_text(rt: dict, s: dict) -> list[str]:
