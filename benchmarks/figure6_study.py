@@ -2,7 +2,7 @@
 and Y certified at a large n with its test-retest agreement.
 
     DRT_DATA_DIR=../shared/data python benchmarks/figure6_study.py --out runs/figure6 \
-        --grid-cert-every 20 --cert-every 100 --cert-n 30000 --report docs/verify/figure6-study
+        --grid-cert-every 20 --cert-every 200 --cert-n 30000 --report docs/verify/figure6-study
 
 Appendix D.5.3 varied DRT's hyper-parameters until WE and MME each won on about half the images.
 Steps, each a command of the package (rerunning the script resumes every one of them):
