@@ -27,7 +27,6 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -52,13 +51,11 @@ def _pair(text: str) -> tuple[float, float]:
     return a, b
 
 
-def _run(cmd: list[str], log: list[str]) -> float:
-    """Run a package command (resumes if its output exists); record it; return its wall time."""
+def _run(cmd: list[str], log: list[str]) -> None:
+    """Run a package command (resumes if its output exists) and record it."""
     log.append(" ".join(cmd[2:] if cmd[0] == sys.executable else cmd))
     print("$", log[-1], flush=True)
-    t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT, env={"OMP_NUM_THREADS": "1", **os.environ})
-    return time.perf_counter() - t0
 
 
 def _balance(run_dir: pathlib.Path) -> dict:
@@ -92,14 +89,13 @@ def main(argv=None) -> int:
     py = [sys.executable, "-m"]
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     commands: list[str] = []
-    times: dict[str, float] = {}
 
     def run_dir(rho, seed):
         return args.out / f"seed{seed}" / f"rho{rho[0]:g}_{rho[1]:g}"
 
     def train(rho, seed):
         d = run_dir(rho, seed)
-        times[f"run {d.relative_to(args.out)}"] = _run(
+        _run(
             py + ["drt_min", "run", "--preset", args.preset, "--rho1", str(rho[0]), "--rho2", str(rho[1]),
                   "--seed", str(seed), "--control", "false", "--cert-every", str(args.grid_cert_every),
                   "--out", str(d), "--no-progress", *data], commands)
@@ -116,14 +112,14 @@ def main(argv=None) -> int:
         def study(s):
             ckpt = run_dir(best, s) / "checkpoints" / "drt.pt"
             out = run_dir(best, s) / f"figure6-n{args.cert_n}"
-            times[f"figure6 seed {s}"] = _run(
+            _run(
                 py + ["verify", "figure6", str(ckpt), "--out", str(out), "--cert-n", str(args.cert_n),
                       "--cert-every", str(args.cert_every), "--cert-max-images", str(args.cert_max_images),
                       "--no-progress", *data], commands)
             return out, json.loads((out / "figure6_study.json").read_text())
 
         studies = dict(zip(seeds, pool.map(study, seeds)))
-    text = _readme(args, grid, best, balance, studies, commands, times)
+    text = _readme(args, grid, best, balance, studies, commands)
     target = args.report or args.out
     target.mkdir(parents=True, exist_ok=True)
     if args.report:
@@ -134,6 +130,10 @@ def main(argv=None) -> int:
     atomic_write_text(target / "README.md", text)
     print(f"wrote {target / 'README.md'}")
     return 0
+
+
+def _elapsed(cert_dir: pathlib.Path) -> float:
+    return float(read_manifest(cert_dir)["elapsed_s"])
 
 
 def _ci(p: dict) -> str:
@@ -147,7 +147,7 @@ def _auc(a: dict) -> str:
     return f"{a['auc']:.3f} [{lo:.3f}, {hi:.3f}] ({a['positives']}/{a['negatives']})"
 
 
-def _readme(args, grid, best, balance, studies, commands, times) -> str:
+def _readme(args, grid, best, balance, studies, commands) -> str:
     lines = ["# Figure 6 in the paper's setting: balanced rho, two seeds, Y at n = {:,}".format(args.cert_n),
              "", "Written by `benchmarks/figure6_study.py` (its docstring says what each step does). "
              "All numbers below are computed by the package from the runs; none is taken from the paper.", "",
@@ -182,8 +182,19 @@ def _readme(args, grid, best, balance, studies, commands, times) -> str:
     lines += ["", "Each seed's full report (every AUC variant, the tie kinds, the ROC plot) is in "
               "`seedS/figure6_study.md`; its certificates in `seedS/certify/`.", "",
               "## Commands and times", "", "```"] + commands + ["```", "",
-              "| step | wall time (s) |", "|---|---|"] + [f"| {k} | {v:.0f} |" for k, v in times.items()]
-    lines += ["", "Times of a resumed step count only its last segment."]
+              "| step | certification time (s) |", "|---|---|"]
+    for rho in grid:
+        run = args.out / f"seed{args.grid_seed}" / f"rho{rho[0]:g}_{rho[1]:g}"
+        lines.append(f"| grid seed {args.grid_seed}, rho ({rho[0]:g}, {rho[1]:g}): {grid[rho]['images']} images "
+                     f"at n = {grid[rho]['n']:,} | {_elapsed(run / 'certify' / 'drt'):.0f} |")
+    for s, (out, st) in studies.items():
+        t = st["times"]
+        lines.append(f"| seed {s}: two certifications of {st['figure6']['images']} images at n = "
+                     f"{args.cert_n:,} | {t['certify_first_s']:.0f} + {t['certify_second_s']:.0f} |")
+    lines += ["", f"{args.jobs} single-threaded commands ran at a time; a certification's time sums every "
+              "segment of a resumed one. Training times are not kept across resumes (`timings.json` holds the "
+              "last segment's); a `cpu` preset run trains in about 1.5 min on a quiet 2-core machine "
+              "(benchmarks/results/train-cpu-preset.md)."]
     return "\n".join(lines) + "\n"
 
 
