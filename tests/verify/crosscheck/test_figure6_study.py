@@ -104,3 +104,24 @@ def test_a_missing_checkpoint_is_named(tmp_path):
                            str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "none.pt" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_committed_study_states_what_its_certificates_give():
+    """docs/verify/figure6-study: each seed's outcome counts and test-retest agreement, recomputed
+    from its committed TSVs, are the ones its JSON and the study's README state."""
+    root = REPO / "docs" / "verify" / "figure6-study"
+    readme = (root / "README.md").read_text()
+    seeds = sorted(root.glob("seed*"))
+    assert len(seeds) >= 2
+    pooled = [0, 0]
+    for d in seeds:
+        summary = json.loads((d / "figure6_study.json").read_text())
+        first, second = _radii(d / "certify" / "first"), _radii(d / "certify" / "second")
+        assert read_manifest(d / "certify" / "first")["n"] == summary["protocol"]["cert_n"] >= 10_000
+        counts = P.figure6_outcomes(*first, certificate_ceiling(read_manifest(d / "certify" / "first")))["counts"]
+        assert {k: summary["figure6"][k] for k in counts} == counts
+        three = P.outcome_agreement(first, second, 0.05)["three_way"]
+        assert summary["retest"]["three_way"] == pytest.approx(three)
+        assert f"| {three['k']}/{three['n']} = {three['rate']:.3f}" in readme
+        pooled = [pooled[0] + three["k"], pooled[1] + three["n"]]
+    assert f"pooled over the seeds: {pooled[0]}/{pooled[1]}" in readme
