@@ -125,3 +125,17 @@ def test_the_committed_study_states_what_its_certificates_give():
         assert f"| {three['k']}/{three['n']} = {three['rate']:.3f}" in readme
         pooled = [pooled[0] + three["k"], pooled[1] + three["n"]]
     assert f"pooled over the seeds: {pooled[0]}/{pooled[1]}" in readme
+
+
+def test_the_committed_n10000_retest_is_what_its_certificates_give():
+    """The n = 10,000 test-retest on the cross-check's checkpoint that README.md and the study's
+    README state, recomputed from its two committed certifications."""
+    d = REPO / "docs" / "verify" / "figure6-study" / "n10000-crosscheck-drt"
+    first, second = read_manifest(d / "first"), read_manifest(d / "second")
+    assert first["n"] == second["n"] == 10_000 and first["indices"] == second["indices"]
+    assert first["seed"] != second["seed"]
+    three = P.outcome_agreement(_radii(d / "first"), _radii(d / "second"), 0.05)["three_way"]
+    text = (d / "README.md").read_text()
+    assert f"agrees between them on {three['k']} of the {three['n']} images" in text
+    assert f"{three['k']}/{three['n']} = {three['rate']:.2f} [{three['low']:.2f}, {three['high']:.2f}]" in \
+        (REPO / "README.md").read_text()
