@@ -103,16 +103,8 @@ def _attacks(drt, imgs, records, indices, prof: Profile, device, batch_size: int
     return soft, soft_delta, soft_power, hard, hard_power
 
 
-def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", device="cpu",
-               data_dir: str = "", batch_size: int = 4000, progress: bool = True, log=print):
-    """Run the seven parts on ``run_dir`` and write ``crosscheck.md``, CSVs and plots into ``out``.
-
-    ``images`` overrides the profile's number of images for parts 1-5 and 7 (Figure 6 uses every
-    certified image). Returns the report's :class:`verify.crosscheck.report.CrossCheck` (also written
-    as CSV and summary.json).
-    """
-    from .report import CrossCheck, write_report  # matplotlib is loaded only when a report is written
-
+def _profile(profile: str, images: int | None, batch_size: int) -> Profile:
+    """The named profile, with ``images`` images if given; one-line errors for bad values."""
     if profile not in PROFILES:
         raise UserError(f"--profile must be one of {sorted(PROFILES)}, got {profile!r}")
     prof = PROFILES[profile]
@@ -122,21 +114,17 @@ def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", 
         prof = Profile(**{**asdict(prof), "images": int(images)})
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
-    check_output_dir(out, "--out")
-    timings: dict[str, float] = {}
-    t_start = time.perf_counter()
+    return prof
 
-    # load the run; the settings every part shares
-    device = resolve_device(device, "--device")
-    ensembles, imgs, labels = load_run(run_dir, device=device, data_dir=data_dir)
-    drt = ensembles["drt"]
-    sigma, man = drt.sigma, drt.manifest
-    indices = list(man["all_indices"])[: prof.images]
-    n_members, n_classes = int(man["num_members"]), int(man["num_classes"])
-    counts = bounds_per_image(n_members, n_classes, prof.random_directions)
-    betas = {"paper": float(smoothness_constant_paper(sigma)), "tight": float(smoothness_constant_tight(sigma))}
 
-    # the banks of parts 1-5 (one per ensemble), with the pairs of members of parts 4-5
+def _banks(ensembles, imgs, labels, indices, prof: Profile, betas: dict, device, batch_size: int, progress: bool,
+           timings: dict) -> tuple[dict, dict]:
+    """Each ensemble's bank of parts 1-5 (:func:`verify.crosscheck.bank.sample_stage`) and its pairs of
+    members at every image (:func:`verify.crosscheck.pairs.pair_outcomes`, parts 4-5). Each bound of
+    part 1 and of part 2 gets an equal Bonferroni share of :data:`FAMILY_LEVEL` over the images."""
+    man = ensembles["drt"].manifest
+    sigma, n_classes = ensembles["drt"].sigma, int(man["num_classes"])
+    counts = bounds_per_image(int(man["num_members"]), n_classes, prof.random_directions)
     banks, pairs = {}, {}
     for stage, ens in ensembles.items():
         t0 = time.perf_counter()
@@ -150,14 +138,41 @@ def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", 
                         for row in pair_outcomes(rec, ens, int(ens.manifest["n"]), sigma,
                                                  float(ens.manifest["alpha"]), n_classes, betas["tight"])]
         timings[f"{stage}_samples_s"] = time.perf_counter() - t0
-    records = {stage: (b.ensemble, b.records) for stage, b in banks.items()}
+    return banks, pairs
+
+
+def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", device="cpu",
+               data_dir: str = "", batch_size: int = 4000, progress: bool = True, log=print):
+    """Run the seven parts on ``run_dir`` and write ``crosscheck.md``, CSVs and plots into ``out``.
+
+    ``images`` overrides the profile's number of images for parts 1-5 and 7 (Figure 6 uses every
+    certified image). Returns the report's :class:`verify.crosscheck.report.CrossCheck` (also written
+    as CSV and summary.json).
+    """
+    from .report import CrossCheck, write_report  # matplotlib is loaded only when a report is written
+
+    prof = _profile(profile, images, batch_size)
+    check_output_dir(out, "--out")
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+
+    # load the run; the settings every part shares
+    device = resolve_device(device, "--device")
+    ensembles, imgs, labels = load_run(run_dir, device=device, data_dir=data_dir)
+    drt = ensembles["drt"]
+    sigma = drt.sigma
+    indices = list(drt.manifest["all_indices"])[: prof.images]
+    betas = {"paper": float(smoothness_constant_paper(sigma)), "tight": float(smoothness_constant_tight(sigma))}
+
+    # the samples: the banks of parts 1-5 and the DRT ensemble's attacks of parts 2 and 7
+    banks, pairs = _banks(ensembles, imgs, labels, indices, prof, betas, device, batch_size, progress, timings)
     soft, soft_delta, soft_power, hard, hard_power = _attacks(drt, imgs, banks["drt"].records, indices, prof,
                                                               device, batch_size, progress, timings)
 
     # the seven parts
     p1 = part1.part1(banks, sigma=sigma, tight=betas["tight"], paper=betas["paper"],
                      random_directions=prof.random_directions)
-    p2 = part2.part2(records, soft, soft_delta, soft_power, prof, DESCRIPTIVE_LEVEL)
+    p2 = part2.part2(banks, soft, soft_delta, soft_power, prof, DESCRIPTIVE_LEVEL)
     p3 = part3.part3(banks, sigma=sigma, level=DESCRIPTIVE_LEVEL)
     p4 = part4.part4({stage: (ensembles[stage], pairs[stage]) for stage in banks}, DESCRIPTIVE_LEVEL)
     p5 = part5.part5({stage: (ensembles[stage], pairs[stage]) for stage in banks}, DESCRIPTIVE_LEVEL)
@@ -172,7 +187,7 @@ def crosscheck(run_dir, out, *, images: int | None = None, profile: str = "ci", 
 
     # write
     result = CrossCheck(run_dir=str(run_dir), profile_name=profile, profile=prof, device=str(device), sigma=sigma,
-                        indices=indices, bounds_per_image=counts, family_level=FAMILY_LEVEL,
+                        indices=indices, family_level=FAMILY_LEVEL,
                         descriptive_level=DESCRIPTIVE_LEVEL, banks=banks, pairs=pairs, part1=p1, part2=p2,
                         part3=p3, part4=p4, part5=p5, part6=p6, part7=p7, timings=timings)
     path = write_report(out, result)

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from . import parts as P
 from .attacks import attack_noise, attack_soft, soft_objective, verify_points
+from .bank import Bank
 from .fmt import fmt, prop, table
 from .inputs import Ensemble
 from .power import PowerRow, power_csv_rows, power_markdown, power_table
@@ -407,12 +408,12 @@ class Part2:
         return {f"image{r.index}_{r.kind}": r.point for r in self.refutations}
 
 
-def part2(stages: dict[str, tuple[Ensemble, list[dict]]], attacks: dict[str, list[SoftAttackRow]], delta: float,
+def part2(banks: dict[str, Bank], attacks: dict[str, list[SoftAttackRow]], delta: float,
           power_rows: dict[str, list[PowerRow]], prof, level: float) -> Part2:
-    """Part 2's record from each ensemble's (ensemble, bank records) and the DRT ensemble's attacks
-    (:func:`attack`) and power rows (:func:`power`)."""
-    rows = {stage: certificate_rows(ens, records) for stage, (ens, records) in stages.items()}
-    radii = {r["index"]: r["radii"] for r in stages["drt"][1]}
+    """Part 2's record from each ensemble's bank and the DRT ensemble's attacks (:func:`attack`) and
+    power rows (:func:`power`)."""
+    rows = {stage: certificate_rows(b.ensemble, b.records) for stage, b in banks.items()}
+    radii = {r["index"]: r["radii"] for r in banks["drt"].records}
     refutations, counts = [], {}
     for name in ("we", "mme"):
         certs = WE_CERTIFICATES if name == "we" else MME_CERTIFICATES

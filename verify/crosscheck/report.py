@@ -51,7 +51,6 @@ class CrossCheck:
     device: str
     sigma: float
     indices: list[int]                  # images of parts 1-5 and 7
-    bounds_per_image: dict[str, int]    # Bonferroni denominators (image_stats.bounds_per_image)
     family_level: float
     descriptive_level: float
     banks: dict[str, Bank]              # per ensemble ("drt", then "control" if the run has one)
@@ -80,7 +79,8 @@ def _header(cc: CrossCheck) -> list[str]:
              "the run's checkpoints and noise streams; a rerun of the command gives the same numbers.", "",
              "| | |", "|---|---|"]
     for stage, b in cc.banks.items():
-        lines.append(f"| {stage} checkpoint | `checkpoints/{stage}.pt` of the run, sha256 `{b.ensemble.meta['sha256']}` |")
+        sha = b.ensemble.meta["sha256"]
+        lines.append(f"| {stage} checkpoint | `checkpoints/{stage}.pt` of the run, sha256 `{sha}` |")
     lines += [f"| certification | sigma = {sigma:g}, n0 = {man['n0']}, n = {man['n']}, alpha = {man['alpha']:g}, "
               f"noise seed {man['seed']}, WE weights {list(drt.weights)} |",
               f"| images | parts 1-5 and 7: the first {len(cc.indices)} certified images (indices "

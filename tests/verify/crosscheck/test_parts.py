@@ -335,7 +335,8 @@ def test_parts4_5_pair_certificates_are_the_certifier_on_the_sub_ensemble(model)
         for protocol, key in (("we", "r_we"), ("mme", "r_mme"), ("member0", "r_i"), ("member1", "r_k")):
             smooth = Smooth(ProtocolClassifier(sub, protocol, [0.5, 0.5]), 3, SIGMA)
             pred, radius = smooth.certify(x0, 400, 1000, 0.001, 1000, seed=SEED, index=index)
-            assert getattr(row, key) == pytest.approx(radius if pred == 2 else 0.0, rel=1e-12, abs=1e-12), (i, k, protocol)
+            expected = radius if pred == 2 else 0.0
+            assert getattr(row, key) == pytest.approx(expected, rel=1e-12, abs=1e-12), (i, k, protocol)
         votes = [rec["pair_votes"][(i, k)][j][:, 2:] for j in (0, 1)]
         counts = [np.stack([np.bincount(v[:1000] if j else v, minlength=3) for v in part.T])
                   for j, part in enumerate(votes)]
