@@ -32,8 +32,8 @@ from .inputs import Ensemble
 from .power import PowerRow, power_csv_rows, power_markdown, power_table
 
 __all__ = ["CertificateRow", "RadiusStats", "ComparedStats", "SoftAttackRow", "AttackCounts", "NecessaryCheck",
-           "Refutation", "Part2", "certificate_rows", "certificate_stats", "soft_jobs", "power_records",
-           "attack", "power", "part2", "WORTH_VERIFYING", "INSIDE"]
+           "Refutation", "Part2", "certificate_rows", "certificate_stats", "largest_radius", "soft_jobs",
+           "power_records", "attack", "power", "part2", "WORTH_VERIFYING", "INSIDE"]
 
 #: A soft-smoothed attack target's point is verified only if the attack's own estimate of its
 #: objective exceeds this (a margin of -0.2 on 32 or more draws is far from adversarial).
@@ -155,15 +155,17 @@ class SoftAttackRow:
     point: np.ndarray
 
 
+def largest_radius(rec: dict, kind: str) -> float:
+    """The largest radius any certificate of the soft ``kind`` ensemble gives at the bank record ``rec``
+    (the attack targets the classifier, not one certificate of it)."""
+    return max(rec["radii"][c] for c in (WE_CERTIFICATES if kind == "we" else MME_CERTIFICATES))
+
+
 def soft_jobs(records, factor: float) -> dict:
     """The attack targets: (record, radius, y0) per image, at ``factor`` x the largest certified
     radius of the soft WE and the soft MME."""
-    return {
-        "we": [(r, factor * max(r["radii"]["we_paper"], r["radii"]["we_tight"], r["radii"]["we_soft"]),
-                r["y_we"]) for r in records],
-        "mme": [(r, factor * max(r["radii"]["mme_paper"], r["radii"]["mme_tight"]), r["y_mme"])
-                for r in records],
-    }
+    return {"we": [(r, factor * largest_radius(r, "we"), r["y_we"]) for r in records],
+            "mme": [(r, factor * largest_radius(r, "mme"), r["y_mme"]) for r in records]}
 
 
 def soft_delta(records, n_checks: int, n_members: int, family_level: float) -> float:
@@ -232,9 +234,7 @@ def attack(ens: Ensemble, images, records, prof, device, batch_size: int, progre
 def power_records(records, count: int) -> list[dict]:
     """The first ``count`` images certified (r > 0) by both soft ensembles: the same images at every
     inflation factor."""
-    ok = [r for r in records if min(max(r["radii"]["we_paper"], r["radii"]["we_tight"], r["radii"]["we_soft"]),
-                                    max(r["radii"]["mme_paper"], r["radii"]["mme_tight"])) > 0]
-    return ok[:count]
+    return [r for r in records if min(largest_radius(r, "we"), largest_radius(r, "mme")) > 0][:count]
 
 
 def power(ens: Ensemble, images, records, prof, device, batch_size: int, progress: bool,

@@ -53,7 +53,7 @@ def test_the_report_says_a_part_does_not_test_the_certificate_when_nothing_break
 
 
 def test_part2_power_attacks_at_the_inflated_radius():
-    """_soft_jobs multiplies the largest certified radius of each soft ensemble by the factor."""
+    """soft_jobs multiplies the largest certified radius of each soft ensemble by the factor."""
     rec = {"radii": {"we_paper": 0.2, "we_tight": 0.3, "we_soft": 0.5, "mme_paper": 0.1, "mme_tight": 0.4},
            "y_we": 1, "y_mme": 2}
     for factor in P.INFLATIONS:
