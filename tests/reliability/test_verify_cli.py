@@ -13,7 +13,7 @@ from drt_min import results as res
 from drt_min.errors import UserError
 from tests.helpers.reliability import snapshot
 from verify.__main__ import main as verify_main
-from verify.crosscheck import crosscheck as C
+from verify.crosscheck import bank, part6_figure6
 from verify.crosscheck import report as R
 
 
@@ -70,7 +70,8 @@ def test_a_damaged_run_is_one_error_line_before_any_sampling(damage, names, tiny
     def no_sampling(*args, **kwargs):
         raise AssertionError("sampling started before the run was validated")
 
-    monkeypatch.setattr(C, "member_confidences", no_sampling)
+    for module in (bank, part6_figure6):   # the samples of parts 1-5, and of Figure 6's proxies
+        monkeypatch.setattr(module, "member_confidences", no_sampling)
     for argv in (["crosscheck", run, "--out", tmp_path / "cc", "--no-progress"],
                  ["figures", "--run", run, "--out", tmp_path / "fig"],
                  ["report", "--run", run, "--out", tmp_path / "rep"]):
@@ -123,7 +124,7 @@ def test_allocation_failure_in_crosscheck_names_the_batch_option(tiny_ckpt, tiny
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't "
                            "allocate memory: you tried to allocate 3136000000000 bytes.")
 
-    monkeypatch.setattr(C, "member_confidences", too_big)
+    monkeypatch.setattr(bank, "member_confidences", too_big)   # the first samples a cross-check draws
     verify_error(capsys, ["crosscheck", run, "--out", tmp_path / "cc", "--no-progress",
                           "--batch-size", "1000000"],
                  names=["--batch-size", "out of memory"], unchanged=[run])

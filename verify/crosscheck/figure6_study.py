@@ -32,7 +32,8 @@ from drt_min.results import read_manifest
 from drt_min.seeding import derive_seed
 
 from . import parts as P
-from .crosscheck import DESCRIPTIVE_LEVEL, PROFILES, lambda_table
+from .crosscheck import DESCRIPTIVE_LEVEL, PROFILES
+from .part6_figure6 import lambda_table
 from .inputs import load_certified, load_images
 
 __all__ = ["figure6_study", "retest_seed"]
@@ -55,7 +56,7 @@ def figure6_study(checkpoint, out, *, overrides: dict[str, Any] | None = None, p
     ``profile`` gives the proxies' sample count and the bootstrap resamples (the cross-check's).
     Returns the summary that ``figure6_study.json`` holds.
     """
-    from .report import figure6_markdown, write_figure6  # matplotlib only when writing
+    from .part6_figure6 import figure6_markdown, write_figure6
 
     if profile not in PROFILES:
         raise UserError(f"--profile must be one of {sorted(PROFILES)}, got {profile!r}")

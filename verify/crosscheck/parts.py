@@ -2,7 +2,8 @@
 
 Each function takes what :func:`verify.crosscheck.image_stats.analyse_image` and the run's
 certificates give and returns a flat dict (a table row) plus, where a plot or CSV needs them, the
-per-image columns. Intervals are Clopper-Pearson (:func:`theory.smoothing.clopper_pearson_lower`,
+per-image columns; each part's module (``part1_theorem2`` .. ``part7_predict``) keeps them in its typed
+record. Intervals are Clopper-Pearson (:func:`theory.smoothing.clopper_pearson_lower`,
 ``_upper``) for proportions, Bonferroni-split where several are read together.
 """
 

@@ -61,6 +61,63 @@ def test_crosscheck_writes_every_part_and_reruns_identically(smoke_run, tmp_path
     for name in FILES:
         if name.endswith(".csv"):
             assert (a / name).read_text() == (b / name).read_text(), name
+    _check_layout(a)
+
+
+PROPORTION = ["k", "n", "rate", "low", "high"]
+CONFUSION = ["n", "tp", "fp", "fn", "tn", "accuracy", "precision", "base_rate", "pairs"]
+#: The CSV headers and summary.json's keys as the report wrote them before each part had its own module
+#: and typed record (issue 20): the records must render the same files.
+HEADERS = {
+    "part1_theorem2.csv": "ensemble,index,direction,kind,max_abs_estimate,max_certain,median_halfwidth",
+    "part2_certificates.csv": "ensemble,index,label,y_we,y_mme,we_paper,we_tight,we_soft,mme_paper,mme_tight,"
+                              "pair_paper,pair_tight,pair_members,cohen_we,cohen_mme,we_necessary_fails_at,eri",
+    "part2_attacks.csv": "target,index,y0,attack_radius,distance,objective_estimate,confirmed_adversarial",
+    "part4_5_pairs.csv": "ensemble,index,pair,r_we,r_mme,r_member_i,r_member_k,r_eas," + ",".join(
+        f"cor1_{k}_{c}" for k in ("we", "mme") for c in ("C", "cos", "delta", "R", "predicts_larger"))
+        + ",cor4_p,cor4_threshold,cor4_predicts_ebs",
+    "part7_attacks.csv": "protocol,index,certified,radius,distance,predict",
+    "power_attacks.csv": "part,target,index,inflation,attack_radius,distance,own_estimate_crossed,broken",
+    "figure6.csv": "index,lambda1,lambda2,mu,s,s_f,identical,symmetric,lambda_ratio,X,outcome",
+}
+
+
+def _check_layout(out):
+    for name, header in HEADERS.items():
+        assert (out / name).read_text().splitlines()[0] == header, name
+    s = json.loads((out / "summary.json").read_text())
+    assert list(s) == ["profile", "timings", "part1", "part2", "part2_attacks", "part3", "part4", "part5", "part6",
+                       "part6_retest", "part2_power", "part7_power", "part7"]
+    assert list(s["timings"]) == ["drt_samples_s", "control_samples_s", "soft_attacks_s", "hard_attacks_s",
+                                  "power_s", "figure6_s", "total_s"]
+    for stage in ("drt", "control"):
+        assert list(s["part1"][stage]) == ["gradient", "random", "tight", "paper", "sigma"]
+        assert list(s["part1"][stage]["random"]) == ["count", "max_estimate", "max_certain", "max_upper", "above_tight",
+                                                     "max_estimate_over_tight", "max_estimate_over_paper",
+                                                     "halfwidth_median"]
+        assert list(s["part2"][stage]) == ["we_paper", "we_tight", "we_soft", "mme_paper", "mme_tight", "pair_paper",
+                                           "pair_tight", "cohen_we", "cohen_mme"]
+        assert list(s["part2"][stage]["pair_tight"]) == ["certified", "median", "mean", "reference", "median_ratio",
+                                                         "max_ratio", "spearman"]
+        assert list(s["part2"][stage]["cohen_we"]) == ["certified", "median", "mean"]
+        assert list(s["part3"][stage]) == ["spearman", "quartiles"]
+        assert list(s["part4"][stage]) == ["images", "we", "mme", "cor1_we", "cor1_mme"]
+        assert list(s["part4"][stage]["mme"]) == ["beats_best", "loses_to_best", "ties"]
+        assert list(s["part4"][stage]["cor1_we"]) == CONFUSION + ["cos_median"]
+        assert list(s["part5"][stage]) == ["images", "eas_larger", "ebs_larger", "ties", "cor4"]
+        assert list(s["part5"][stage]["cor4"]) == CONFUSION
+    assert list(s["part3"]["shift"]) == ["median_difference", "n", "lower_share", "wilcoxon_p"]
+    assert list(s["part2_attacks"]) == ["delta", "we", "mme", "we_necessary"]
+    assert list(s["part2_attacks"]["we"]) == ["attacked", "confirmed", "refuted", "median_objective"]
+    assert list(s["part2_attacks"]["we_necessary"]) == ["images_failing", "found"]
+    assert list(s["part6"])[:12] == ["images", "mme_wins", "we_wins", "ties", "ties_zero", "ties_ceiling",
+                                     "ties_equal", "n_images", "n_defined", "positives", "hypotheses_hold",
+                                     "s_f_below_s"]
+    for part in ("part2_power", "part7_power"):
+        assert list(s[part]) == ["we", "mme"] and list(s[part]["we"]) == ["by_inflation", "images", "tests_certificate"]
+    assert list(s["part7"]) == ["we", "mme"]
+    assert list(s["part7"]["we"]) == ["attacked", "disagree", "abstain", "disagree_rate", "p_value"]
+    assert list(s["part7"]["we"]["disagree_rate"]) == PROPORTION
 
 
 def test_certificate_check_sees_a_tampered_row(smoke_run, tmp_path, tiny_profile):

@@ -128,6 +128,7 @@ def test_proxy_noise_is_independent_of_the_certificate_noise(monkeypatch):
     import torch
 
     from verify.crosscheck import crosscheck as C
+    from verify.crosscheck import part6_figure6
 
     asked = []
 
@@ -135,7 +136,7 @@ def test_proxy_noise_is_independent_of_the_certificate_noise(monkeypatch):
         asked.extend(p for p, _ in phases)
         return [[np.full((5, 3, 3), 1 / 3)] for _ in indices]
 
-    monkeypatch.setattr(C, "member_confidences", fake)
+    monkeypatch.setattr(part6_figure6, "member_confidences", fake)
     ens = SimpleNamespace(manifest={"n": 1000, "all_indices": [0, 1], "seed": 1000}, model=None, sigma=1.0,
                           weights=(1 / 3,) * 3)
     C.lambda_table(ens, torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long),

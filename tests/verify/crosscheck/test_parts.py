@@ -15,7 +15,7 @@ from tests.helpers.crosscheck import ridge_ensemble
 from theory.smoothing import smoothness_constant_paper, smoothness_constant_tight
 from verify.crosscheck import parts as P
 from verify.crosscheck.attacks import attack_hard_and_predict, attack_noise, attack_soft, verify_points
-from verify.crosscheck.crosscheck import INSIDE
+from verify.crosscheck.part2_certificates import INSIDE
 from verify.crosscheck.image_stats import Settings, analyse_image, bounds_per_image
 from verify.crosscheck.sampling import DIRECTION, ESTIMATION, SELECTION, member_confidences, standard_noise
 
@@ -318,14 +318,14 @@ def test_parts4_5_pair_certificates_are_the_certifier_on_the_sub_ensemble(model)
 
     from drt_min.ensemble import ProtocolClassifier, eas_certify
     from drt_min.smoothing import Smooth
-    from verify.crosscheck.crosscheck import _pair_outcomes
+    from verify.crosscheck.pairs import pair_outcomes
 
     x0 = _x0(model, [0.45, 0.4, 0.5])
     index = 41
     rec, _ = _analyse(model, x0, index, n=2000)
     rec.update(index=index, label=2)
     ens = SimpleNamespace(weights=(1 / 3,) * 3)
-    rows = {r["pair"]: r for r in _pair_outcomes(rec, ens, 1000, SIGMA, 0.001, 3, 0.5)}
+    rows = {r.pair: r for r in pair_outcomes(rec, ens, 1000, SIGMA, 0.001, 3, 0.5)}
     for i, k in ((0, 1), (0, 2), (1, 2)):
         sub = ridge_ensemble(0)
         keep = [i, k]
@@ -335,12 +335,13 @@ def test_parts4_5_pair_certificates_are_the_certifier_on_the_sub_ensemble(model)
         for protocol, key in (("we", "r_we"), ("mme", "r_mme"), ("member0", "r_i"), ("member1", "r_k")):
             smooth = Smooth(ProtocolClassifier(sub, protocol, [0.5, 0.5]), 3, SIGMA)
             pred, radius = smooth.certify(x0, 400, 1000, 0.001, 1000, seed=SEED, index=index)
-            assert row[key] == pytest.approx(radius if pred == 2 else 0.0, rel=1e-12, abs=1e-12), (i, k, protocol)
+            expected = radius if pred == 2 else 0.0
+            assert getattr(row, key) == pytest.approx(expected, rel=1e-12, abs=1e-12), (i, k, protocol)
         votes = [rec["pair_votes"][(i, k)][j][:, 2:] for j in (0, 1)]
         counts = [np.stack([np.bincount(v[:1000] if j else v, minlength=3) for v in part.T])
                   for j, part in enumerate(votes)]
         pred, radius = eas_certify(counts[0], counts[1], 1000, 0.001, SIGMA)
-        assert row["r_eas"] == pytest.approx(float(radius) if pred == 2 else 0.0)
+        assert row.r_eas == pytest.approx(float(radius) if pred == 2 else 0.0)
 
 
 def test_parts4_5_tables_count_the_run_certificates():
@@ -348,7 +349,8 @@ def test_parts4_5_tables_count_the_run_certificates():
     the counts."""
     from drt_min.results import Row
     from verify.crosscheck.inputs import Ensemble
-    from verify.crosscheck.report import _part4, _part5
+    from verify.crosscheck.part4_members import members_stats
+    from verify.crosscheck.part5_eas import eas_stats
 
     radii = {"we": [1.0, 0.5, 0.0, 0.3], "mme": [0.2, 0.6, 0.0, 0.3], "member0": [0.5, 0.5, 0.1, 0.3],
              "member1": [0.7, 0.4, 0.0, 0.3], "eas": [0.1, 0.7, 0.0, 0.3]}
@@ -358,12 +360,11 @@ def test_parts4_5_tables_count_the_run_certificates():
                  for p, vals in r.items()}
         return Ensemble("drt", None, {}, {"all_indices": [0, 1, 2, 3], "protocols": list(r)}, certs)
 
-    sd = {"ensemble": ensemble(radii), "pairs": []}
-    p4, p5 = _part4(sd, 0.05), _part5(sd, 0.05)
+    p4, p5 = members_stats(ensemble(radii), [], 0.05), eas_stats(ensemble(radii), [], 0.05)
     # best member [0.7, 0.5, 0.1, 0.3]: WE beats it on image 0, is below on image 2, ties on 1 and 3
-    assert (p4["we"]["beats_best"]["k"], p4["we"]["loses_to_best"]["k"], p4["we"]["ties"]) == (1, 1, 2)
-    assert (p4["mme"]["beats_best"]["k"], p4["mme"]["loses_to_best"]["k"]) == (1, 2)
-    assert (p5["eas_larger"]["k"], p5["ebs_larger"]["k"], p5["ties"]) == (1, 1, 2)
+    assert (p4.we.beats_best["k"], p4.we.loses_to_best["k"], p4.we.ties) == (1, 1, 2)
+    assert (p4.mme.beats_best["k"], p4.mme.loses_to_best["k"]) == (1, 2)
+    assert (p5.eas_larger["k"], p5.ebs_larger["k"], p5.ties) == (1, 1, 2)
     swapped = dict(radii, mme=radii["eas"], eas=radii["mme"])
-    q5 = _part5({"ensemble": ensemble(swapped), "pairs": []}, 0.05)
-    assert (q5["eas_larger"]["k"], q5["ebs_larger"]["k"]) == (p5["ebs_larger"]["k"], p5["eas_larger"]["k"])
+    q5 = eas_stats(ensemble(swapped), [], 0.05)
+    assert (q5.eas_larger["k"], q5.ebs_larger["k"]) == (p5.ebs_larger["k"], p5.eas_larger["k"])

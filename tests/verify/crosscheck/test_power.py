@@ -15,7 +15,9 @@ from drt_min.smoothing import Smooth
 from tests.helpers.crosscheck import ridge_ensemble
 from verify.crosscheck import crosscheck as C
 from verify.crosscheck import parts as P
-from verify.crosscheck.report import _power_markdown
+from verify.crosscheck import part2_certificates as part2
+from verify.crosscheck import part7_predict as part7
+from verify.crosscheck.power import power_markdown as _power_markdown, power_table
 
 SIGMA, SEED = 0.5, 7
 DOES_NOT_TEST = "this part does not test the certificate"
@@ -51,14 +53,14 @@ def test_the_report_says_a_part_does_not_test_the_certificate_when_nothing_break
 
 
 def test_part2_power_attacks_at_the_inflated_radius():
-    """_soft_jobs multiplies the largest certified radius of each soft ensemble by the factor."""
+    """soft_jobs multiplies the largest certified radius of each soft ensemble by the factor."""
     rec = {"radii": {"we_paper": 0.2, "we_tight": 0.3, "we_soft": 0.5, "mme_paper": 0.1, "mme_tight": 0.4},
            "y_we": 1, "y_mme": 2}
     for factor in P.INFLATIONS:
-        jobs = C._soft_jobs([rec], factor)
+        jobs = part2.soft_jobs([rec], factor)
         assert jobs["we"][0][1] == pytest.approx(factor * 0.5) and jobs["mme"][0][1] == pytest.approx(factor * 0.4)
     unc = dict(rec, radii=dict(rec["radii"], mme_paper=0.0, mme_tight=0.0))
-    assert C._power_records([unc, rec], 5) == [rec]           # images certified by both ensembles only
+    assert part2.power_records([unc, rec], 5) == [rec]           # images certified by both ensembles only
 
 
 @pytest.fixture(scope="module")
@@ -90,16 +92,17 @@ def test_part7_power_grows_with_inflation_on_the_same_images(sharp_run):
     ens, xs, idx = sharp_run
     prof = C.Profile(images=12, bank=1000, direction_samples=100, random_directions=1, lambda_samples=100,
                      attack_steps=30, attack_draws=64, verify_samples=500, bootstrap=100, power_images=12)
-    out = C._hard_power(ens, xs, idx, prof, "cpu", 2000, False)
+    out = part7.power(ens, xs, idx, prof, "cpu", 2000, False)
     for protocol in ("we", "mme"):
         rows = out[protocol]
-        images = {f: sorted(r["index"] for r in rows if r["inflation"] == f) for f in P.INFLATIONS}
+        images = {f: sorted(r.index for r in rows if r.inflation == f) for f in P.INFLATIONS}
         assert images[1.25] == images[1.5] == images[2.0] and len(images[2.0]) >= 6
-        t = P.power_table(rows, 0.05)["by_inflation"]
+        t = power_table(rows, 0.05)["by_inflation"]
         assert t[2.0]["k"] > 0 and t[2.0]["k"] >= t[1.25]["k"], (protocol, t)
         for r in rows:   # the attack stayed within the inflated radius
-            assert r["distance"] <= r["inflation"] * r["radius"] * (1 + 1e-5)
+            radius = ens.certificates[protocol][r.index].radius
+            assert r.attack_radius == r.inflation * radius
+            assert r.distance <= r.inflation * radius * (1 + 1e-5)
     certified = [ens.certificates["we"][i] for i in idx if ens.certificates["we"][i].radius > 0]
-    control = C._hard_attack_rows(ens, xs, certified,
-                                  "we", 0.99, prof, "cpu", 2000, False, "control")
-    assert sum(r["predict"] >= 0 and r["predict"] != r["certified"] for r in control) == 0
+    control = part7.attack_rows(ens, xs, certified, "we", 0.99, prof, "cpu", 2000, False, "control")
+    assert sum(r.disagrees for r in control) == 0
