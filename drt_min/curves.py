@@ -16,15 +16,22 @@ import numpy as np
 from drt_min.errors import UserError
 from drt_min.results import Row
 
-__all__ = ["PAPER_RADII", "radius_if_correct", "certified_radii", "certified_accuracy", "average_certified_radius"]
+__all__ = ["PAPER_RADII", "radius_at_label", "radius_if_correct", "certified_radii", "certified_accuracy",
+           "average_certified_radius"]
 
 #: The radii of the paper's MNIST tables (Table 1): 0, 0.25, ..., 2.5.
 PAPER_RADII = tuple(0.25 * i for i in range(11))
 
 
+def radius_at_label(predict, radius, label) -> float:
+    """The certified radius of a prediction that is the label; 0 for a wrong one or an abstention
+    (predict = -1). Every "radius if correct, else 0" of the package is this function."""
+    return float(radius) if int(predict) == int(label) else 0.0
+
+
 def radius_if_correct(row: Row) -> float:
-    """The certified radius of a correct prediction, 0 for a wrong one or an abstention."""
-    return row.radius if row.correct else 0.0
+    """:func:`radius_at_label` of a TSV row (its ``correct`` is ``predict == label``, checked on reading)."""
+    return radius_at_label(row.predict, row.radius, row.label)
 
 
 def certified_radii(rows: Sequence[Row]) -> np.ndarray:

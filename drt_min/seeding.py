@@ -2,8 +2,7 @@
 
 Every random stream of the package (training, certification, the checks and figures of ``verify``)
 comes from one of three derivations, each fixed because results on record depend on its exact
-values (``verify/crosscheck`` still seeds numpy itself, with :func:`derive_seed` or a given seed;
-the fixed probe inputs of :func:`drt_min.checkpoint.check_forward` use ``manual_seed(0)``):
+values (the fixed probe inputs of :func:`drt_min.checkpoint.check_forward` use ``manual_seed(0)``):
 
 * :func:`derive_seed` (SHA-256 of ``"/".join(parts)``): the torch streams of training:
   initialisation ``(seed, "init")``, data order ``(seed, "order", epoch)``, training noise
@@ -40,6 +39,8 @@ NAMED_STREAMS: dict[str, tuple[int, ...]] = {
     "drt:pairwise-gd": (),
     "drt:gd-cosine": (),
     "statistical:lemma-d4": (),
+    "crosscheck:directions": (),       # seeded with derive_seed(seed, "crosscheck-directions", image)
+    "crosscheck:auc-bootstrap": (),
     # verify/checks/statistical_*.py and verify/mme_many.py
     "statistical:lemma-d1-laws": (1,),
     "statistical:lemma-d3-moments": (3,),

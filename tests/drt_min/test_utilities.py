@@ -23,7 +23,8 @@ def test_named_streams_draw_what_the_streams_on_record_drew(seed):
                  "statistical:fact-d1-moments": [seed, 7], "statistical:uniform-scenarios": [seed, 8],
                  "statistical:corollary6": [seed, 61], "statistical:corollary6-bullet3": [seed, 63],
                  "statistical:lemma-d4": seed, "drt:pairwise-gd": seed, "drt:gd-cosine": seed,
-                 "figures:figure4": seed, "compare:bootstrap": seed}
+                 "figures:figure4": seed, "compare:bootstrap": seed, "crosscheck:directions": seed,
+                 "crosscheck:auc-bootstrap": seed}
     assert set(on_record) | {"statistical:ensemble"} == set(NAMED_STREAMS)
     for name, entropy in on_record.items():
         assert _draws(numpy_stream(seed, name)) == _draws(np.random.default_rng(entropy)), name

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from drt_min.ensemble import protocol_votes
+from drt_min.seeding import numpy_stream
 from drt_min.smoothing import certify_from_counts
 from theory.conditions import (
     eri_from_terms,
@@ -135,7 +136,7 @@ def analyse_image(conf_sel: np.ndarray, conf_est: np.ndarray, eps_est: np.ndarra
     f_dir = dirs.reshape(len(dirs), -1)
     grads_dir, _ = B.stein_gradients(f_dir @ top_rows.T, np.asarray(eps_dir, dtype=np.float64).reshape(len(dirs), -1),
                                      sigma, top_rows @ centers, q=np.inf)
-    rng = np.random.default_rng(direction_seed)
+    rng = numpy_stream(direction_seed, "crosscheck:directions")
     u = _directions(grads_dir, rng, settings.random_directions, eps.shape[1])
     second = B.second_derivative_bounds(f_est, eps @ u.T, sigma, centers, lo, hi,
                                         settings.delta_theorem2, T=settings.truncation_t)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drt_min.curves import radius_at_label
 from drt_min.ensemble import eas_certify
 
 from . import parts as P
@@ -42,10 +43,6 @@ class PairOutcome:
         return self.r_we if kind == "we" else self.r_mme
 
 
-def _at_label(pred, radius, label) -> float:
-    return float(radius) if int(pred) == int(label) else 0.0
-
-
 def pair_outcomes(rec: dict, ens, cert_n: int, sigma: float, alpha: float, n_classes: int,
                   beta: float) -> list[PairOutcome]:
     """Every pair of members at the bank record ``rec``: Algorithm CERTIFY and EAS of the two-member
@@ -61,12 +58,12 @@ def pair_outcomes(rec: dict, ens, cert_n: int, sigma: float, alpha: float, n_cla
     for (i, k), (v_sel, v_est) in rec["pair_votes"].items():
         n = min(cert_n, len(v_est))  # the run's n, or all the bank has (a paper-size n exceeds it)
         pred, radius = cohen_certificates(v_sel, v_est, n_classes, n=n, alpha=alpha, sigma=sigma)
-        r_we, r_mme, r_i, r_k = (_at_label(p, r, label) for p, r in zip(pred, radius))
+        r_we, r_mme, r_i, r_k = (radius_at_label(p, r, label) for p, r in zip(pred, radius))
 
         def counts(v):
             return np.stack([np.bincount(v[:, j], minlength=n_classes) for j in (2, 3)])
         eas_pred, eas_r = eas_certify(counts(v_sel), counts(v_est[:n]), n, alpha, sigma)
-        r_eas = _at_label(eas_pred, eas_r, label)
+        r_eas = radius_at_label(eas_pred, eas_r, label)
         # Corollary 1 speaks of members certified at a common radius r around the same class
         r_common = min(soft_r[i], soft_r[k])
         margins = rec["member_margin_point"] if rec["y_mme"] == y0 else None

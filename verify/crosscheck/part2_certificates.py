@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from drt_min.curves import radius_at_label
+
 from . import parts as P
 from .attacks import attack_noise, attack_soft, soft_objective, verify_points
 from .bank import Bank
@@ -88,7 +90,7 @@ def certificate_rows(ens: Ensemble, records: list[dict]) -> list[CertificateRow]
     rows = []
     for rec in records:
         i, label, rad = rec["index"], rec["label"], rec["radii"]
-        at = {k: (v if (rec["y_mme"] if k.startswith(("mme", "pair")) else rec["y_we"]) == label else 0.0)
+        at = {k: radius_at_label(rec["y_mme"] if k.startswith(("mme", "pair")) else rec["y_we"], v, label)
               for k, v in rad.items() if not k.endswith("_members")}
         rows.append(CertificateRow(index=i, label=label, y_we=rec["y_we"], y_mme=rec["y_mme"], **at,
                                    pair_members="".join(map(str, rad["pair_tight_members"])),

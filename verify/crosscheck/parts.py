@@ -298,7 +298,7 @@ def power_table(rows: list[dict], level: float) -> dict:
     ``broken`` (the attack proved the attacked classifier leaves the certified class within the
     inflated radius), optionally ``reached`` (the attack's own estimate crossed the boundary).
     Returns ``by_inflation`` {factor: proportion with its Clopper-Pearson interval (confidence
-    ``1 - level``), plus the count reached}, ``images`` and ``tests_certificate``: False when no
+    ``1 - level``), plus the count reached (None where no row measures it)}, ``images`` and ``tests_certificate``: False when no
     image is broken at any factor above 1, i.e. the attack cannot reach the decision boundary even
     where the certificate is known to be too large, so its silence at the true radius says nothing.
     """
@@ -307,7 +307,8 @@ def power_table(rows: list[dict], level: float) -> dict:
     for f in factors:
         sel = [r for r in rows if float(r["inflation"]) == f]
         by[f] = {**proportion(sum(bool(r["broken"]) for r in sel), len(sel), level),
-                 "reached": sum(bool(r.get("reached", r["broken"])) for r in sel)}
+                 "reached": sum(bool(r["reached"]) for r in sel) if all("reached" in r for r in sel)
+                 else None}
     images = sorted({int(r["index"]) for r in rows})
     tests = any(v["k"] > 0 for f, v in by.items() if f > 1.0)
     return {"by_inflation": by, "images": len(images), "tests_certificate": tests}

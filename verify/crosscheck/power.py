@@ -1,6 +1,6 @@
 """The power of parts 2 and 7's attacks: the same attack at the certified radius inflated 1.25x, 1.5x
-and 2x, on the same images (issue 20: an attack that finds nothing inside a certificate says something
-only if it finds points once the certificate is known to be too large).
+and 2x, on the same images (an attack that finds nothing inside a certificate says something only if it
+finds points once the certificate is known to be too large).
 
 Shared by part 2 (soft-smoothed ensembles, Corollaries 2-3) and part 7 (the run's hard EBS
 ensembles, Algorithm PREDICT): one row type, the table and the section's paragraph and table.
@@ -49,7 +49,8 @@ def power_markdown(power: dict, what: str, level: float) -> list[str]:
     rows = []
     for target, t in power.items():
         for factor, v in t["by_inflation"].items():
-            rows.append([target.upper(), f"{factor:g}x", prop(v), v["reached"]])
+            rows.append([target.upper(), f"{factor:g}x", prop(v),
+                         "not measured" if v["reached"] is None else v["reached"]])
     lines = [f"Power: the same attack at the certified radius inflated 1.25x, 1.5x and 2x, on the same "
              f"images (the first certified by both ensembles). {what} Intervals: "
              f"{100 * (1 - level):g}% Clopper-Pearson.", ""]

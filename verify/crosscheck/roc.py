@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from drt_min.atomic import atomic_save_figure
+from drt_min.seeding import numpy_stream
 
 __all__ = ["roc_curve", "auc", "auc_bootstrap_interval", "auc_delong_interval", "plot_roc"]
 
@@ -106,7 +107,8 @@ def auc_bootstrap_interval(scores, labels, *, level: float = 0.95, resamples: in
     Positives and negatives are resampled separately with replacement (stratified: every resample keeps
     the class sizes), the AUC of each resample comes from row-wise midranks, and the interval is the
     ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of the resampled AUCs. Seeded with
-    ``numpy.random.default_rng(seed)``, so the same inputs and seed give the same interval.
+    ``drt_min.seeding.numpy_stream(seed, "crosscheck:auc-bootstrap")``, so the same inputs and seed
+    give the same interval.
     """
     scores, labels = _validate(scores, labels)
     level = _check_level(level)
@@ -115,7 +117,7 @@ def auc_bootstrap_interval(scores, labels, *, level: float = 0.95, resamples: in
     resamples = int(resamples)
     pos, neg = scores[labels], scores[~labels]
     n_pos, n_neg = pos.size, neg.size
-    rng = np.random.default_rng(seed)
+    rng = numpy_stream(seed, "crosscheck:auc-bootstrap")
     chunk = max(1, _BOOTSTRAP_CHUNK_ELEMENTS // scores.size)
     aucs = np.empty(resamples)
     for start in range(0, resamples, chunk):
