@@ -45,6 +45,16 @@ _seed = _bounded_int(0, MAX_SEED, "seed", "2**62")
 _count = _bounded_int(1, MAX_COUNT + 1, "the value", "1e6]")
 
 
+def _add_sampling_options(parser: argparse.ArgumentParser, data_default: str) -> None:
+    """--device, --data-dir, --batch-size and --no-progress of the commands that sample a checkpoint."""
+    parser.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:1', ...")
+    parser.add_argument("--data-dir", default="", help=f"directory holding mnist/ (default: {data_default}, "
+                        "else $DRT_DATA_DIR)")
+    parser.add_argument("--batch-size", type=_count, default=4000,
+                        help="noisy inputs per forward batch (at most 1e6)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m verify`` (one-line usage errors, exit status 2)."""
     parser = OneLineArgumentParser(prog="python -m verify",
@@ -70,12 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--images", type=_count, default=None,
                     help="images of parts 1-5 and 7 (default: the profile's; Figure 6 uses all)")
     cc.add_argument("--profile", choices=sorted(PROFILES), default="ci")
-    cc.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:1', ...")
-    cc.add_argument("--data-dir", default="", help="directory holding mnist/ (default: the run's, "
-                    "else $DRT_DATA_DIR)")
-    cc.add_argument("--batch-size", type=_count, default=4000,
-                    help="noisy inputs per forward batch (at most 1e6)")
-    cc.add_argument("--no-progress", action="store_true")
+    _add_sampling_options(cc, "the run's")
     f6 = sub.add_parser("figure6", help="Figure 6 at a chosen n: certify a checkpoint twice on "
                         "independent noise, report Y's test-retest agreement and the AUC")
     f6.add_argument("checkpoint", help="a DRT checkpoint written by `python -m drt_min run` or `train`")
@@ -83,12 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(f6, CertifyConfig, only=_FIGURE6_OPTIONS, defaults="the checkpoint's protocol")
     f6.add_argument("--profile", choices=sorted(PROFILES), default="ci",
                     help="the cross-check profile giving the proxies' samples and the bootstrap")
-    f6.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:1', ...")
-    f6.add_argument("--data-dir", default="", help="directory holding mnist/ (default: the "
-                    "training's, else $DRT_DATA_DIR)")
-    f6.add_argument("--batch-size", type=_count, default=4000,
-                    help="noisy inputs per forward batch of the proxies (at most 1e6)")
-    f6.add_argument("--no-progress", action="store_true")
+    _add_sampling_options(f6, "the training's")
     chk = sub.add_parser("check", help="run the checks of one ledger id (or all) and print the outcomes")
     chk.add_argument("ledger_id", nargs="?", default=None)
     chk.add_argument("--profile", choices=["ci", "thorough"], default="ci")
