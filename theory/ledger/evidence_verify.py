@@ -357,7 +357,10 @@ CROSSCHECK_FINDINGS: dict[str, str] = {
     "cor4-threshold": "agrees (section 5): when p exceeds the threshold, EBS certifies more than EAS in 57 of 58 "
                       "(DRT) and 134 of 135 (control) pairs; the condition is sufficient, far from necessary.",
     "cor5": "not shown (section 6, Figure 6): MME wins against WE wins, ties (277 of 1000) left out, AUC 0.492 "
-            "[0.449, 0.535] on 722 images against the paper's 0.66; Y at n = 1000 is noisy (test-retest 63%).",
+            "[0.449, 0.535] on 722 images against the paper's 0.66; Y at n = 1000 is noisy (test-retest 63%). "
+            "In the paper's setting (docs/verify/figure6-study: rho = (5, 5), where MME wins 0.50 of the decided "
+            "images; two training seeds; n = 30,000, 50 images each, Y's test-retest 92 of 100) the AUC is "
+            "0.395 [0.218, 0.583] and 0.393 [0.220, 0.566]: not shown either.",
     "lemA1": "agrees (section 7): SmoothAdv inside 0.99 x the certified radius never made PREDICT disagree with a "
              "certificate (0 of 170); the same attack breaks 21 of 32 at 2x and 0 of 32 at 1.25x.",
 }
