@@ -33,8 +33,8 @@ from drt_min.seeding import derive_seed
 
 from . import parts as P
 from .crosscheck import DESCRIPTIVE_LEVEL, PROFILES
-from .part6_figure6 import lambda_table
 from .inputs import load_certified, load_images
+from .part6_figure6 import figure6_markdown, lambda_table, write_figure6
 
 __all__ = ["figure6_study", "retest_seed"]
 
@@ -56,8 +56,6 @@ def figure6_study(checkpoint, out, *, overrides: dict[str, Any] | None = None, p
     ``profile`` gives the proxies' sample count and the bootstrap resamples (the cross-check's).
     Returns the summary that ``figure6_study.json`` holds.
     """
-    from .part6_figure6 import figure6_markdown, write_figure6
-
     if profile not in PROFILES:
         raise UserError(f"--profile must be one of {sorted(PROFILES)}, got {profile!r}")
     prof = PROFILES[profile]
