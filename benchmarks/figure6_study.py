@@ -68,6 +68,15 @@ def _balance(run_dir: pathlib.Path) -> dict:
     return {**counts, "mme_share": share, "n": int(man["n"])}
 
 
+def most_balanced(grid: dict) -> tuple[float, float]:
+    """The grid point whose share of MME wins among the decided images is nearest 1/2 (the first of
+    equals; a point without a decided image cannot be balanced)."""
+    shares = {rho: b["mme_share"]["rate"] for rho, b in grid.items() if b["mme_share"]["n"] > 0}
+    if not shares:
+        raise SystemExit("no grid point has an image where MME or WE wins: certify more images")
+    return min(shares, key=lambda rho: abs(shares[rho] - 0.5))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, type=pathlib.Path, help="directory of the runs")
@@ -104,7 +113,7 @@ def main(argv=None) -> int:
     # single-threaded commands, --jobs at a time: on a few cores this beats one multi-threaded one
     with ThreadPoolExecutor(args.jobs) as pool:
         grid = dict(zip(args.grid, pool.map(lambda rho: train(rho, args.grid_seed), args.grid)))
-        best = min(grid, key=lambda rho: abs(grid[rho]["mme_share"]["rate"] - 0.5))
+        best = most_balanced(grid)
         seeds = [args.grid_seed] + [s for s in args.seeds if s != args.grid_seed]
         balance = {args.grid_seed: grid[best], **dict(zip(seeds[1:], pool.map(lambda s: train(best, s),
                                                                                seeds[1:])))}

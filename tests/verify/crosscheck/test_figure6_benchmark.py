@@ -25,7 +25,7 @@ def test_the_driver_runs_the_grid_the_seeds_and_writes_what_the_studies_measured
                      "--grid-cert-every", "2000", "--cert-n", "200", "--cert-every", "1000",
                      "--cert-max-images", "6", "--report", str(report), "--data-dir", str(data_dir)]) == 0
     grid = {rho: drv._balance(out / "seed0" / f"rho{rho[0]:g}_{rho[1]:g}") for rho in ((0.0, 0.0), (1.0, 1.0))}
-    best = min(grid, key=lambda rho: abs(grid[rho]["mme_share"]["rate"] - 0.5))
+    best = drv.most_balanced(grid)
     text = (report / "README.md").read_text()
     assert f"## 2. Figure 6 at rho = ({best[0]:g}, {best[1]:g})" in text
     for seed in (0, 1):
@@ -38,3 +38,16 @@ def test_the_driver_runs_the_grid_the_seeds_and_writes_what_the_studies_measured
         assert (report / f"seed{seed}" / "certify" / "second" / "we.tsv").is_file()
     for rho, b in grid.items():
         assert f"| {rho[0]:g} | {rho[1]:g} | {b['mme_wins']} | {b['we_wins']} | {b['ties']} |" in text
+
+
+def test_the_most_balanced_point_is_the_share_nearest_one_half():
+    drv = _driver()
+
+    def point(k, n):
+        return {"mme_share": {"k": k, "n": n, "rate": k / n if n else float("nan")}}
+
+    grid = {(2.0, 0.5): point(44, 100), (0.5, 2.0): point(46, 100), (5.0, 5.0): point(57, 100),
+            (9.0, 9.0): point(0, 0)}
+    assert drv.most_balanced(grid) == (0.5, 2.0)          # |0.46 - 0.5| < |0.44 - 0.5| < |0.57 - 0.5|
+    grid[(1.0, 1.0)] = point(1, 2)
+    assert drv.most_balanced(grid) == (1.0, 1.0)

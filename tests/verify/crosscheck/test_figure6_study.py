@@ -64,10 +64,6 @@ def test_retest_and_figure6_are_those_of_the_written_certificates(study):
     ceiling = certificate_ceiling(read_manifest(out / "certify" / "first"))
     counts = P.figure6_outcomes(*first, ceiling)["counts"]
     assert {k: summary["figure6"][k] for k in counts} == counts
-    swapped = P.figure6_outcomes(first[1], first[0], ceiling)["counts"]   # MME and WE exchanged is caught
-    assert (swapped["mme_wins"], swapped["we_wins"]) == (counts["we_wins"], counts["mme_wins"])
-    if counts["mme_wins"] != counts["we_wins"]:
-        assert {k: summary["figure6"][k] for k in swapped} != swapped
     text = (out / "figure6_study.md").read_text()
     three = summary["retest"]["three_way"]
     assert f"for {three['k']}/{three['n']} = {three['rate']:.3f}" in text
@@ -75,6 +71,49 @@ def test_retest_and_figure6_are_those_of_the_written_certificates(study):
     for name in ("figure6.png", "figure6.csv", "figure6_study.json"):
         assert (out / name).stat().st_size > 0
     assert json.loads((out / "figure6_study.json").read_text())["checkpoint_sha256"] == summary["checkpoint_sha256"]
+
+
+def test_the_retest_compares_the_second_certification(checkpoint, study, tmp_path):
+    """Turn one image's outcome around in a copy's second certification (WE abstains where both
+    certified): the resumed study's agreement drops by one. A study comparing the first
+    certification with itself, or ignoring the second, keeps its old agreement and fails."""
+    import shutil
+
+    out, summary = study
+    copy = tmp_path / "f6"
+    shutil.copytree(out, copy)
+    first, second = _radii(copy / "certify" / "first"), _radii(copy / "certify" / "second")
+    outcome_1 = np.sign(first[0] - first[1])
+    candidates = [j for j in range(len(outcome_1)) if second[0][j] > 0 and second[1][j] > 0 and outcome_1[j] != 1]
+    assert candidates, "the smoke study has no image that both protocols certify"
+    j = candidates[0]
+    tsv = copy / "certify" / "second" / "we.tsv"
+    lines = tsv.read_text().splitlines()
+    fields = lines[1 + j].split("\t")
+    fields[2:5] = ["-1", "0.0", "0"]                  # abstain: radius 0, not correct
+    lines[1 + j] = "\t".join(fields)
+    tsv.write_text("\n".join(lines) + "\n")
+    again = figure6_study(checkpoint, copy, overrides=OVERRIDES, progress=False, log=None)
+    assert again["retest"]["three_way"]["k"] == summary["retest"]["three_way"]["k"] - 1
+
+
+def test_the_proxies_are_drawn_as_the_summary_says(checkpoint, study):
+    """figure6.csv's lambda1 and lambda2 are the proxies of the first certification's ensemble from
+    the summary's number of PROXY samples (another count, stream or ensemble gives other values)."""
+    import csv
+
+    from verify.crosscheck.inputs import load_certified, load_images
+    from verify.crosscheck.part6_figure6 import lambda_table
+
+    out, summary = study
+    ens = load_certified(checkpoint, out / "certify" / "first", "drt", "cpu")
+    images, labels = load_images(ens)
+    expect = lambda_table(ens, images, labels, summary["lambda_samples"], "cpu", 4000, False)
+    rows = list(csv.DictReader((out / "figure6.csv").read_text().splitlines()))
+    assert [int(r["index"]) for r in rows] == [p["index"] for p in expect]
+    for r, p in zip(rows, expect):
+        assert float(r["lambda1"]) == pytest.approx(p["lambda1"], rel=1e-5, abs=1e-12)   # 6 digits written
+        assert float(r["lambda2"]) == pytest.approx(p["lambda2"], rel=1e-5, abs=1e-12)
 
 
 def test_a_rerun_resumes_to_the_same_summary(checkpoint, study, tmp_path):
@@ -120,6 +159,8 @@ def test_the_committed_study_states_what_its_certificates_give():
         assert read_manifest(d / "certify" / "first")["n"] == summary["protocol"]["cert_n"] >= 10_000
         counts = P.figure6_outcomes(*first, certificate_ceiling(read_manifest(d / "certify" / "first")))["counts"]
         assert {k: summary["figure6"][k] for k in counts} == counts
+        # the committed wins are unequal, so a study that exchanged MME and WE would fail the line above
+        assert counts["mme_wins"] != counts["we_wins"]
         three = P.outcome_agreement(first, second, 0.05)["three_way"]
         assert summary["retest"]["three_way"] == pytest.approx(three)
         assert f"| {three['k']}/{three['n']} = {three['rate']:.3f}" in readme
